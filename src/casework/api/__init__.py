@@ -1,0 +1,1 @@
+"""HTTP JSON API (FastAPI) under /api/v1."""

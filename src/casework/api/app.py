@@ -1,0 +1,44 @@
+"""FastAPI application factory."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from fastapi.responses import RedirectResponse
+
+from casework import __version__
+from casework.api import problems, routes_admin, routes_cases, routes_records
+from casework.config import Settings
+from casework.store.unit_of_work import Database
+
+
+def create_app(db: Database | None = None) -> FastAPI:
+    app = FastAPI(
+        title="casework",
+        version=__version__,
+        description="Case management from intake to closure. Errors are RFC 9457 problem+json.",
+    )
+    app.state.db = db or Database(Settings.from_env().database_url)
+    problems.install(app)
+    for router in (routes_cases.router, routes_records.router, routes_admin.router):
+        app.include_router(router)
+
+    @app.get("/", include_in_schema=False)
+    def root() -> RedirectResponse:
+        return RedirectResponse("/docs")
+
+    # Make the Problem schema part of the OpenAPI components so responses can reference it.
+    original = app.openapi
+
+    def openapi() -> dict:  # type: ignore[type-arg]
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = original()
+        from pydantic.json_schema import models_json_schema
+
+        _, defs = models_json_schema([(problems.Problem, "serialization")], ref_template="#/components/schemas/{model}")
+        schema.setdefault("components", {}).setdefault("schemas", {}).update(defs.get("$defs", {}))
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+    return app

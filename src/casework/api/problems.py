@@ -1,0 +1,95 @@
+"""RFC 9457 problem details: every error the API returns names what was wrong and where."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from casework.domain.errors import DomainError
+
+log = logging.getLogger("casework.api")
+MEDIA_TYPE = "application/problem+json"
+
+
+class FieldError(BaseModel):
+    field: str
+    message: str
+
+
+class Problem(BaseModel):
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str
+    instance: str | None = None
+    field: str | None = None
+    errors: list[FieldError] | None = None
+    allowed_transitions: list[str] | None = None
+    current_phase: str | None = None
+    current_version: int | None = None
+
+
+def problem_response(status: int, title: str, detail: str, request: Request | None = None, **extra: Any) -> JSONResponse:
+    body: dict[str, Any] = {"type": "about:blank", "title": title, "status": status, "detail": detail}
+    if request is not None:
+        body["instance"] = request.url.path
+    body.update({k: v for k, v in extra.items() if v is not None})
+    return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE)
+
+
+def _field_name(loc: tuple[Any, ...]) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header", "cookie")]
+    return ".".join(parts) or "body"
+
+
+def _validation(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = [FieldError(field=_field_name(tuple(e.get("loc", ()))), message=str(e.get("msg", "invalid"))) for e in exc.errors()]
+    detail = "; ".join(f"{e.field}: {e.message}" for e in errors) or "invalid request"
+    return problem_response(
+        422, "Invalid request", detail, request, field=errors[0].field if errors else None,
+        errors=[e.model_dump() for e in errors],
+    )  # fmt: skip
+
+
+def _domain(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, DomainError)
+    extra = {k: v for k, v in exc.extra.items()}
+    errors = [{"field": exc.field, "message": exc.message}] if exc.field else None
+    return problem_response(exc.status, exc.title, exc.message, request, field=exc.field, errors=errors, **extra)
+
+
+def _http(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    resp = problem_response(exc.status_code, _TITLES.get(exc.status_code, "Error"), str(exc.detail), request)
+    if exc.headers:
+        resp.headers.update(exc.headers)
+    return resp
+
+
+def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    log.exception("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
+    return problem_response(500, "Internal error", "an unexpected error occurred; it has been logged", request)
+
+
+_TITLES = {400: "Bad request", 401: "Unauthorized", 403: "Forbidden", 404: "Not found", 405: "Method not allowed",
+           409: "Conflict", 412: "Precondition failed", 415: "Unsupported media type", 422: "Invalid request"}  # fmt: skip
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(RequestValidationError, _validation)
+    app.add_exception_handler(DomainError, _domain)
+    app.add_exception_handler(StarletteHTTPException, _http)
+    app.add_exception_handler(Exception, _unexpected)
+
+
+def responses(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI declarations for the problem responses a route can return."""
+    schema = {"$ref": "#/components/schemas/Problem"}
+    return {code: {"description": _TITLES.get(code, "Error"), "content": {MEDIA_TYPE: {"schema": schema}}} for code in codes}

@@ -1,0 +1,110 @@
+"""Cases: intake, reading, editing, listing, search, transitions and history."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, Response, status
+
+from casework.api.deps import DB, Actor, IfMatch, etag
+from casework.api.problems import responses
+from casework.domain.lifecycle import Phase, Priority, Status
+from casework.services import cases, history, lifecycle
+from casework.services.schemas import (
+    AssignRequest,
+    AuditEntryView,
+    CaseCreate,
+    CaseFilter,
+    CasePage,
+    CaseTypeKey,
+    CaseUpdate,
+    CaseView,
+    PhaseChangeView,
+    SortKey,
+    TransitionRequest,
+)
+
+router = APIRouter(prefix="/api/v1", tags=["cases"])
+CaseKey = Annotated[str, Path(min_length=1, max_length=64, description="Case UUID or reference (CASE-2026-000123)")]
+
+
+@router.post("/cases", status_code=status.HTTP_201_CREATED, response_model=CaseView, responses=responses(401, 404, 422))
+def create_case(body: CaseCreate, db: DB, actor: Actor, response: Response) -> CaseView:
+    view = cases.create_case(db, actor, body)
+    response.headers["ETag"] = etag(view.version)
+    response.headers["Location"] = f"/api/v1/cases/{view.id}"
+    return view
+
+
+@router.get("/cases", response_model=CasePage, responses=responses(401, 422))
+def list_cases(
+    db: DB,
+    status_: Annotated[Status | None, Query(alias="status")] = None,
+    phase: Phase | None = None,
+    case_type: CaseTypeKey | None = None,
+    priority: Priority | None = None,
+    assignee_id: uuid.UUID | None = None,
+    team: Annotated[str | None, Query(max_length=100)] = None,
+    customer_party_id: uuid.UUID | None = None,
+    created_from: dt.date | None = None,
+    created_to: dt.date | None = None,
+    due_from: dt.date | None = None,
+    due_to: dt.date | None = None,
+    q: Annotated[str | None, Query(max_length=200, description="Full-text search over title, description and notes")] = None,
+    sort: SortKey = SortKey.CREATED_DESC,
+    cursor: Annotated[str | None, Query(max_length=500)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> CasePage:
+    f = CaseFilter.model_validate(dict(
+        status=status_, phase=phase, case_type=case_type, priority=priority, assignee_id=assignee_id, team=team,
+        customer_party_id=customer_party_id, created_from=created_from, created_to=created_to, due_from=due_from,
+        due_to=due_to, q=q,
+    ))  # fmt: skip
+    return cases.list_cases(db, f, sort=sort, cursor=cursor, limit=limit)
+
+
+@router.get("/search", response_model=list[CaseView], responses=responses(401, 422))
+def search(
+    db: DB, q: Annotated[str, Query(min_length=1, max_length=200)], limit: Annotated[int, Query(ge=1, le=200)] = 20
+) -> list[CaseView]:
+    return cases.search_cases(db, q, limit)
+
+
+@router.get("/cases/{key}", response_model=CaseView, responses=responses(401, 404, 422))
+def get_case(key: CaseKey, db: DB, response: Response) -> CaseView:
+    view = cases.get_case(db, key)
+    response.headers["ETag"] = etag(view.version)
+    return view
+
+
+@router.patch("/cases/{key}", response_model=CaseView, responses=responses(401, 404, 409, 412, 422))
+def update_case(key: CaseKey, body: CaseUpdate, db: DB, actor: Actor, if_match: IfMatch, response: Response) -> CaseView:
+    view = cases.update_case(db, actor, key, body, if_match=if_match)
+    response.headers["ETag"] = etag(view.version)
+    return view
+
+
+@router.post("/cases/{key}/assignment", response_model=CaseView, responses=responses(401, 404, 409, 412, 422))
+def assign_case(key: CaseKey, body: AssignRequest, db: DB, actor: Actor, if_match: IfMatch, response: Response) -> CaseView:
+    view = cases.assign_case(db, actor, key, body, if_match=if_match)
+    response.headers["ETag"] = etag(view.version)
+    return view
+
+
+@router.post("/cases/{key}/transitions", response_model=CaseView, responses=responses(401, 404, 409, 412, 422))
+def transition(key: CaseKey, body: TransitionRequest, db: DB, actor: Actor, if_match: IfMatch, response: Response) -> CaseView:
+    view = lifecycle.transition_case(db, actor, key, body, if_match=if_match)
+    response.headers["ETag"] = etag(view.version)
+    return view
+
+
+@router.get("/cases/{key}/phases", response_model=list[PhaseChangeView], responses=responses(401, 404, 422))
+def phase_history(key: CaseKey, db: DB) -> list[PhaseChangeView]:
+    return lifecycle.phase_history(db, key)
+
+
+@router.get("/cases/{key}/history", response_model=list[AuditEntryView], responses=responses(401, 404, 422))
+def case_history(key: CaseKey, db: DB, limit: Annotated[int, Query(ge=1, le=10000)] = 1000) -> list[AuditEntryView]:
+    return history.case_history(db, key, limit)

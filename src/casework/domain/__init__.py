@@ -1,0 +1,1 @@
+"""Pure-Python rules of the case lifecycle: no SQL, no HTTP, importable anywhere."""

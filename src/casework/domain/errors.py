@@ -1,0 +1,76 @@
+"""Domain errors carry enough structure for the API to build a precise problem report."""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    """A rule of the case lifecycle was broken; maps to HTTP 409 unless a subclass says otherwise."""
+
+    status = 409
+    title = "Conflict with the case lifecycle"
+
+    def __init__(self, message: str, *, field: str | None = None, **extra: object) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+        self.extra = extra
+
+
+class InvalidTransition(DomainError):
+    """The requested phase move is not one the lifecycle allows from the current phase."""
+
+    title = "Transition not allowed"
+
+    def __init__(self, current: str, target: str, allowed: list[str], why: str = "") -> None:
+        msg = f"cannot move from {current} to {target}"
+        if why:
+            msg += f": {why}"
+        msg += f"; allowed transitions: {', '.join(allowed) if allowed else 'none'}"
+        super().__init__(msg, field="to_phase", allowed_transitions=allowed, current_phase=current)
+        self.allowed = allowed
+
+
+class MissingReason(DomainError):
+    """Returns to an earlier phase and reopenings must be justified."""
+
+    status = 422
+    title = "Reason required"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, field="reason")
+
+
+class MissingOutcome(DomainError):
+    """A closed case without an outcome would make evaluation meaningless."""
+
+    status = 422
+    title = "Outcome required"
+
+    def __init__(self, message: str = "closing a case requires an outcome") -> None:
+        super().__init__(message, field="outcome")
+
+
+class NotFound(DomainError):
+    status = 404
+    title = "Not found"
+
+
+class StaleVersion(DomainError):
+    """Someone else changed the record since the caller read it."""
+
+    status = 409
+    title = "Stale version"
+
+
+class PreconditionFailed(DomainError):
+    """An If-Match header did not match the current version."""
+
+    status = 412
+    title = "Precondition failed"
+
+
+class InvalidInput(DomainError):
+    """Input that passed the schema but breaks a business rule (unknown reference, bad combination)."""
+
+    status = 422
+    title = "Invalid input"

@@ -1,0 +1,278 @@
+"""Case use cases: open, read, edit, assign, list and search."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+import uuid
+from typing import Any
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from casework.audit import log as audit
+from casework.domain.errors import InvalidInput
+from casework.domain.lifecycle import MoveKind, Phase, Status
+from casework.domain.references import format_reference
+from casework.services.common import case_view, check_version, load, load_case, snapshot
+from casework.services.schemas import (
+    AssignRequest,
+    CaseCreate,
+    CaseFilter,
+    CasePage,
+    CaseUpdate,
+    CaseView,
+    PartyRole,
+    SortKey,
+)
+from casework.store import search
+from casework.store.models import Case, CaseParty, Party, PhaseChange, ReferenceCounter, User
+from casework.store.types import utcnow
+from casework.store.unit_of_work import Database
+
+CASE_FIELDS = [
+    "reference", "case_type", "title", "description", "status", "phase", "priority", "risk_score",
+    "assignee_id", "team", "customer_party_id", "custom_data", "due_date",
+]  # fmt: skip
+EDITABLE = [
+    "title",
+    "description",
+    "priority",
+    "risk_score",
+    "assignee_id",
+    "team",
+    "customer_party_id",
+    "custom_data",
+    "due_date",
+]
+
+
+def _next_reference(session: Session, year: int) -> str:
+    dialect = session.get_bind().dialect.name
+    ins = (pg_insert if dialect == "postgresql" else sqlite_insert)(ReferenceCounter)
+    stmt = (
+        ins.values(year=year, last=1)
+        .on_conflict_do_update(index_elements=[ReferenceCounter.year], set_={"last": ReferenceCounter.last + 1})
+        .returning(ReferenceCounter.last)
+    )
+    number = session.execute(stmt).scalar_one()
+    return format_reference(year, number)
+
+
+def _check_refs(session: Session, assignee_id: uuid.UUID | None, party_id: uuid.UUID | None) -> None:
+    if assignee_id is not None:
+        load(session, User, assignee_id, "user", "assignee_id")
+    if party_id is not None:
+        load(session, Party, party_id, "party", "customer_party_id")
+
+
+def create_case(db: Database, actor_id: uuid.UUID, cmd: CaseCreate, *, opened_at: dt.datetime | None = None) -> CaseView:
+    with db.write() as s:
+        _check_refs(s, cmd.assignee_id, cmd.customer_party_id)
+        now = opened_at or utcnow()
+        case = Case(
+            reference=_next_reference(s, now.year),
+            case_type=cmd.case_type.value,
+            title=cmd.title,
+            description=cmd.description,
+            status=Status.OPEN.value,
+            phase=Phase.SCREENING.value,
+            priority=cmd.priority.value,
+            risk_score=cmd.risk_score,
+            assignee_id=cmd.assignee_id,
+            team=cmd.team,
+            customer_party_id=cmd.customer_party_id,
+            custom_data=cmd.custom_data,
+            due_date=cmd.due_date,
+            created_at=now,
+            updated_at=now,
+        )
+        s.add(case)
+        s.flush()
+        if cmd.customer_party_id:
+            s.add(CaseParty(case_id=case.id, party_id=cmd.customer_party_id, role=PartyRole.CUSTOMER.value))
+        s.add(PhaseChange(case_id=case.id, seq=1, from_phase=None, to_phase=Phase.SCREENING.value,
+                          kind=MoveKind.OPEN.value, actor_id=actor_id, at=now))  # fmt: skip
+        search.index_case(s, case.id, f"{case.reference}\n{case.title}\n{case.description}")
+        audit.append(s, actor_id=actor_id, action="case.create", case_id=case.id, data={"fields": snapshot(case, CASE_FIELDS)})
+        return case_view(case)
+
+
+def get_case(db: Database, key: str | uuid.UUID) -> CaseView:
+    with db.read() as s:
+        return case_view(load_case(s, key))
+
+
+def update_case(db: Database, actor_id: uuid.UUID, key: str | uuid.UUID, cmd: CaseUpdate, *, if_match: int | None = None) -> CaseView:
+    if cmd.version is None and if_match is None:
+        raise InvalidInput("send the version you edited (If-Match header or 'version' field)", field="version")
+    with db.write() as s:
+        case = load_case(s, key, for_update=True)
+        check_version(case.version, cmd.version, if_match)
+        given = cmd.model_dump(exclude_unset=True, exclude={"version"})
+        _check_refs(s, given.get("assignee_id"), given.get("customer_party_id"))
+        changes: dict[str, Any] = {}
+        for field, value in given.items():
+            if hasattr(value, "value"):
+                value = value.value
+            if getattr(case, field) != value:
+                changes[field] = {"before": getattr(case, field), "after": value}
+                setattr(case, field, value)
+        if not changes:
+            return case_view(case)
+        case.updated_at = utcnow()
+        if "customer_party_id" in changes and case.customer_party_id:
+            _link_customer(s, case.id, case.customer_party_id)
+        if "title" in changes or "description" in changes:
+            search.replace_body(s, case.id, _search_body(s, case))
+        audit.append(s, actor_id=actor_id, action="case.update", case_id=case.id, data={"changes": changes})
+        s.flush()
+        return case_view(case)
+
+
+def _link_customer(s: Session, case_id: uuid.UUID, party_id: uuid.UUID) -> None:
+    exists = s.scalars(select(CaseParty).where(CaseParty.case_id == case_id, CaseParty.party_id == party_id,
+                                               CaseParty.role == PartyRole.CUSTOMER.value)).first()  # fmt: skip
+    if not exists:
+        s.add(CaseParty(case_id=case_id, party_id=party_id, role=PartyRole.CUSTOMER.value))
+
+
+def _search_body(s: Session, case: Case) -> str:
+    from casework.store.models import Note
+
+    notes = s.scalars(select(Note.body).where(Note.case_id == case.id).order_by(Note.created_at)).all()
+    return "\n".join([case.reference, case.title, case.description, *notes])
+
+
+def assign_case(db: Database, actor_id: uuid.UUID, key: str | uuid.UUID, cmd: AssignRequest, *, if_match: int | None = None) -> CaseView:
+    with db.write() as s:
+        case = load_case(s, key, for_update=True)
+        check_version(case.version, cmd.version, if_match)
+        _check_refs(s, cmd.assignee_id, None)
+        before = {"assignee_id": case.assignee_id, "team": case.team}
+        case.assignee_id = cmd.assignee_id
+        if "team" in cmd.model_fields_set:
+            case.team = cmd.team
+        after = {"assignee_id": case.assignee_id, "team": case.team}
+        if before != after:
+            case.updated_at = utcnow()
+            audit.append(s, actor_id=actor_id, action="case.assign", case_id=case.id, data={"before": before, "after": after})
+            s.flush()
+        return case_view(case)
+
+
+# ---------------------------------------------------------------- listing
+
+_SORT_COLUMNS: dict[str, Any] = {
+    "created_at": Case.created_at,
+    "updated_at": Case.updated_at,
+    "priority": Case.priority,
+    "due_date": func.coalesce(Case.due_date, dt.date(9999, 12, 31)),
+    "reference": Case.reference,
+    "risk_score": func.coalesce(Case.risk_score, -1),
+}
+
+
+def _encode_cursor(sort: str, value: Any, case_id: uuid.UUID) -> str:
+    if isinstance(value, (dt.datetime, dt.date)):
+        value = value.isoformat()
+    raw = json.dumps([sort, value, str(case_id)]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str, sort: str) -> tuple[Any, uuid.UUID]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        name, value, cid = json.loads(raw)
+        if name != sort:
+            raise ValueError("cursor was made for another sort order")
+        field = sort.lstrip("-")
+        if field in ("created_at", "updated_at"):
+            value = dt.datetime.fromisoformat(value)
+        elif field == "due_date":
+            value = dt.date.fromisoformat(value)
+        elif field == "risk_score":
+            value = int(value)
+        elif not isinstance(value, str):
+            raise ValueError("bad cursor value")
+        return value, uuid.UUID(cid)
+    except (ValueError, TypeError, json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise InvalidInput(f"invalid cursor: {exc}", field="cursor") from exc
+
+
+def _apply_filter(stmt: Any, f: CaseFilter, dialect: str) -> Any:
+    conds = []
+    if f.status:
+        conds.append(Case.status == f.status.value)
+    if f.phase:
+        conds.append(Case.phase == f.phase.value)
+    if f.case_type:
+        conds.append(Case.case_type == f.case_type.value)
+    if f.priority:
+        conds.append(Case.priority == f.priority.value)
+    if f.assignee_id:
+        conds.append(Case.assignee_id == f.assignee_id)
+    if f.team:
+        conds.append(Case.team == f.team)
+    if f.customer_party_id:
+        conds.append(Case.customer_party_id == f.customer_party_id)
+    day = dt.timedelta(days=1)
+    if f.created_from:
+        conds.append(Case.created_at >= dt.datetime.combine(f.created_from, dt.time(), dt.UTC))
+    if f.created_to:
+        conds.append(Case.created_at < dt.datetime.combine(f.created_to + day, dt.time(), dt.UTC))
+    if f.due_from:
+        conds.append(Case.due_date >= f.due_from)
+    if f.due_to:
+        conds.append(Case.due_date <= f.due_to)
+    if f.q:
+        conds.append(Case.id.in_(search.matching_case_ids(dialect, f.q)))
+    return stmt.where(and_(*conds)) if conds else stmt
+
+
+def list_cases(
+    db: Database, f: CaseFilter, *, sort: SortKey = SortKey.CREATED_DESC, cursor: str | None = None, limit: int = 50
+) -> CasePage:
+    limit = max(1, min(limit, 500))
+    field = sort.value.lstrip("-")
+    desc = sort.value.startswith("-")
+    col = _SORT_COLUMNS[field]
+    with db.read() as s:
+        stmt = _apply_filter(select(Case), f, s.get_bind().dialect.name)
+        if cursor:
+            value, last_id = _decode_cursor(cursor, sort.value)
+            if desc:
+                stmt = stmt.where(or_(col < value, and_(col == value, Case.id < last_id)))
+            else:
+                stmt = stmt.where(or_(col > value, and_(col == value, Case.id > last_id)))
+        order = (col.desc(), Case.id.desc()) if desc else (col.asc(), Case.id.asc())
+        rows = s.scalars(stmt.order_by(*order).limit(limit + 1)).all()
+        items = [case_view(c) for c in rows[:limit]]
+        next_cursor = None
+        if len(rows) > limit:
+            last = rows[limit - 1]
+            value = {
+                "due_date": last.due_date or dt.date(9999, 12, 31),
+                "risk_score": last.risk_score if last.risk_score is not None else -1,
+            }.get(field, getattr(last, field))
+            next_cursor = _encode_cursor(sort.value, value, last.id)
+        return CasePage(items=items, next_cursor=next_cursor)
+
+
+def count_cases(db: Database, f: CaseFilter) -> int:
+    with db.read() as s:
+        stmt = _apply_filter(select(func.count()).select_from(Case), f, s.get_bind().dialect.name)
+        return int(s.execute(stmt).scalar_one())
+
+
+def search_cases(db: Database, query: str, limit: int = 20) -> list[CaseView]:
+    limit = max(1, min(limit, 200))
+    with db.read() as s:
+        ids = search.ranked_case_ids(s, query, limit)
+        if not ids:
+            return []
+        found = {c.id: c for c in s.scalars(select(Case).where(Case.id.in_(ids)))}
+        return [case_view(found[i]) for i in ids if i in found]

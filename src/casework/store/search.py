@@ -1,0 +1,75 @@
+"""Full-text search over title, description and notes: FTS5 on SQLite, tsvector + GIN on PostgreSQL.
+
+The searchable text lives in ``search_docs`` (one row per case); the index itself is kept
+in sync by the database (FTS5 triggers, or a generated tsvector column).
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from typing import Any
+
+from sqlalchemy import ColumnElement, select, text, update
+from sqlalchemy.orm import Session
+
+from casework.domain.errors import InvalidInput
+from casework.store.models import SearchDoc
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+def terms(query: str) -> list[str]:
+    words = _WORD.findall(query)[:20]
+    if not words:
+        raise InvalidInput("the search text must contain at least one word", field="q")
+    return words
+
+
+def index_case(session: Session, case_id: uuid.UUID, body: str) -> None:
+    session.add(SearchDoc(case_id=case_id, body=body))
+
+
+def replace_body(session: Session, case_id: uuid.UUID, body: str) -> None:
+    session.execute(update(SearchDoc).where(SearchDoc.case_id == case_id).values(body=body))
+
+
+def append_text(session: Session, case_id: uuid.UUID, extra: str) -> None:
+    session.execute(update(SearchDoc).where(SearchDoc.case_id == case_id).values(body=SearchDoc.body + "\n" + extra))
+
+
+def matching_case_ids(dialect: str, query: str) -> Any:
+    """A subquery of case ids whose text matches every word of ``query`` (prefix matching)."""
+    words = terms(query)
+    if dialect == "sqlite":
+        expr = " AND ".join('"' + w.replace('"', "") + '"*' for w in words)
+        fts = text("SELECT rowid FROM search_fts WHERE search_fts MATCH :fts_q").bindparams(fts_q=expr)
+        return select(SearchDoc.case_id).where(SearchDoc.id.in_(fts))
+    expr = " & ".join(w + ":*" for w in words)
+    cond: ColumnElement[bool] = text("search_docs.tsv @@ to_tsquery('simple', :ts_q)").bindparams(ts_q=expr)  # type: ignore[assignment]
+    return select(SearchDoc.case_id).where(cond)
+
+
+def ranked_case_ids(session: Session, query: str, limit: int) -> list[uuid.UUID]:
+    """Best matches first (bm25 on SQLite, ts_rank on PostgreSQL)."""
+    words = terms(query)
+    dialect = session.get_bind().dialect.name
+    if dialect == "sqlite":
+        expr = " AND ".join('"' + w.replace('"', "") + '"*' for w in words)
+        rows = session.execute(
+            text(
+                "SELECT d.case_id FROM search_fts f JOIN search_docs d ON d.id = f.rowid "
+                "WHERE search_fts MATCH :q ORDER BY bm25(search_fts) LIMIT :n"
+            ),
+            {"q": expr, "n": limit},
+        ).all()
+        return [uuid.UUID(str(r[0])) if not isinstance(r[0], uuid.UUID) else r[0] for r in rows]
+    expr = " & ".join(w + ":*" for w in words)
+    rows = session.execute(
+        text(
+            "SELECT case_id FROM search_docs WHERE tsv @@ to_tsquery('simple', :q) "
+            "ORDER BY ts_rank(tsv, to_tsquery('simple', :q)) DESC LIMIT :n"
+        ),
+        {"q": expr, "n": limit},
+    ).all()
+    return [r[0] for r in rows]
