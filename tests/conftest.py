@@ -1,5 +1,5 @@
 """Shared fixtures: every database test runs on SQLite, and on PostgreSQL when
-CASEWORK_TEST_POSTGRES_URL is set (each pytest worker gets its own schema)."""
+CASEWORK_TEST_POSTGRES_URL is set (each pytest worker of each run gets its own schema)."""
 
 from __future__ import annotations
 
@@ -38,7 +38,9 @@ def postgres_url() -> Iterator[str]:
     from casework.config import normalise_url
     from casework.store.db import make_engine
 
-    schema = f"casework_test_{_worker()}"
+    # The process id keeps two test runs sharing one server (two checkouts, a run and a rerun)
+    # from dropping each other's schema mid-run.
+    schema = f"casework_test_{_worker()}_{os.getpid()}"
     admin = make_engine(PG_URL)
     with admin.begin() as conn:
         conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))

@@ -37,6 +37,12 @@ def create_app(db: Database | None = None) -> FastAPI:
 
         _, defs = models_json_schema([(problems.Problem, "serialization")], ref_template="#/components/schemas/{model}")
         schema.setdefault("components", {}).setdefault("schemas", {}).update(defs.get("$defs", {}))
+        # A body that is not valid UTF-8 JSON text is refused by FastAPI with 400 before validation.
+        for item in schema.get("paths", {}).values():
+            for operation in item.values():
+                if isinstance(operation, dict) and "requestBody" in operation:
+                    for code, declared in problems.responses(400).items():
+                        operation.setdefault("responses", {}).setdefault(str(code), declared)
         app.openapi_schema = schema
         return schema
 

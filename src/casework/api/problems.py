@@ -10,6 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from casework.domain.errors import DomainError
 
@@ -70,7 +71,26 @@ def _http(request: Request, exc: Exception) -> JSONResponse:
     resp = problem_response(exc.status_code, _TITLES.get(exc.status_code, "Error"), str(exc.detail), request)
     if exc.headers:
         resp.headers.update(exc.headers)
+    if exc.status_code == 405:
+        resp.headers["Allow"] = ", ".join(_allowed_methods(request))
     return resp
+
+
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    """Every method some route serves at this path (RFC 9110 §15.5.6).
+
+    The router only reports the methods of the first route whose path matched, which is
+    incomplete when several routes share a path (GET and POST /cases are separate routes).
+    """
+    found = []
+    for method in _METHODS:
+        scope = {**request.scope, "method": method}
+        if any(route.matches(scope)[0] is Match.FULL for route in request.app.router.routes):
+            found.append(method)
+    return found
 
 
 def _unexpected(request: Request, exc: Exception) -> JSONResponse:

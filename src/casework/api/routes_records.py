@@ -26,6 +26,7 @@ from casework.services.schemas import (
     TaskCreate,
     TaskUpdate,
     TaskView,
+    Text300,
 )
 
 router = APIRouter(prefix="/api/v1", tags=["case records"])
@@ -75,7 +76,7 @@ def create_party(body: PartyCreate, db: DB, actor: Actor) -> PartyView:
 
 @router.get("/parties", response_model=list[PartyView], responses=responses(401, 422))
 def list_parties(
-    db: DB, name: Annotated[str | None, Query(max_length=300)] = None, limit: Annotated[int, Query(ge=1, le=500)] = 50
+    db: DB, name: Annotated[Text300 | None, Query(max_length=300)] = None, limit: Annotated[int, Query(ge=1, le=500)] = 50
 ) -> list[PartyView]:
     return parties.list_parties(db, name, limit)
 

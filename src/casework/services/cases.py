@@ -184,22 +184,40 @@ def _encode_cursor(sort: str, value: Any, case_id: uuid.UUID) -> str:
 
 
 def _decode_cursor(cursor: str, sort: str) -> tuple[Any, uuid.UUID]:
+    """Parse a cursor from the client; anything we did not issue is a 422, never a crash in the database."""
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        name, value, cid = json.loads(raw)
+        parts = json.loads(raw)
+        if not isinstance(parts, list) or len(parts) != 3:
+            raise ValueError("malformed cursor")
+        name, value, cid = parts
         if name != sort:
             raise ValueError("cursor was made for another sort order")
+        if not isinstance(cid, str):
+            raise ValueError("bad cursor id")
         field = sort.lstrip("-")
         if field in ("created_at", "updated_at"):
+            if not isinstance(value, str):
+                raise ValueError("bad cursor value")
             value = dt.datetime.fromisoformat(value)
+            if value.tzinfo is None:
+                value = value.replace(tzinfo=dt.UTC)
+            value = value.astimezone(dt.UTC)  # may overflow near year 1 or 9999: OverflowError
         elif field == "due_date":
+            if not isinstance(value, str):
+                raise ValueError("bad cursor value")
             value = dt.date.fromisoformat(value)
         elif field == "risk_score":
-            value = int(value)
-        elif not isinstance(value, str):
+            # Only the stored scores (0..100) or the -1 that stands for "no score" were ever issued.
+            if isinstance(value, bool) or not isinstance(value, int) or not -1 <= value <= 100:
+                raise ValueError("bad cursor value")
+        elif not isinstance(value, str) or len(value) > 300 or "\x00" in value:
             raise ValueError("bad cursor value")
+        else:
+            value.encode("utf-8")  # lone surrogates cannot be sent to the database
         return value, uuid.UUID(cid)
-    except (ValueError, TypeError, json.JSONDecodeError, UnicodeDecodeError) as exc:
+    except (ValueError, TypeError, OverflowError) as exc:
+        # JSONDecodeError, UnicodeDecodeError/UnicodeEncodeError and binascii.Error are ValueErrors.
         raise InvalidInput(f"invalid cursor: {exc}", field="cursor") from exc
 
 

@@ -9,10 +9,11 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import json
+import re
 import uuid
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, field_validator
 
 from casework.casetypes import SEED_CASE_TYPES
 from casework.domain.lifecycle import Phase, Priority, Status
@@ -40,11 +41,16 @@ def _date_in_range(value: dt.date) -> dt.date:
 
 
 def _datetime_in_range(value: dt.datetime) -> dt.datetime:
+    # Check before converting (so the conversion cannot overflow) and after (so an offset
+    # cannot carry a timestamp past the bounds once it is stored in UTC).
     if not MIN_DATE <= value.date() <= MAX_DATE:
         raise ValueError(f"must be between {MIN_DATE} and {MAX_DATE}")
     if value.tzinfo is None:
         value = value.replace(tzinfo=dt.UTC)
-    return value.astimezone(dt.UTC)
+    value = value.astimezone(dt.UTC)
+    if not MIN_DATE <= value.date() <= MAX_DATE:
+        raise ValueError(f"must be between {MIN_DATE} and {MAX_DATE}")
+    return value
 
 
 def _bounded(max_length: int, min_length: int = 0) -> StringConstraints:
@@ -53,6 +59,7 @@ def _bounded(max_length: int, min_length: int = 0) -> StringConstraints:
 
 Clean = AfterValidator(_clean_text)
 Title = Annotated[str, _bounded(300, 1), Clean]
+Name = Annotated[str, _bounded(200, 1), Clean]
 LongText = Annotated[str, _bounded(20000), Clean]
 NoteBody = Annotated[str, _bounded(20000, 1), Clean]
 Text50 = Annotated[str, _bounded(50), Clean]
@@ -66,8 +73,30 @@ Email = Annotated[
     StringConstraints(strip_whitespace=True, min_length=3, max_length=320, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$"),
     AfterValidator(_clean_text),
 ]
-Date = Annotated[dt.date, AfterValidator(_date_in_range)]
-DateTime = Annotated[dt.datetime, AfterValidator(_datetime_in_range)]
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_ISO_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}")
+
+
+def _date_text(value: Any) -> Any:
+    """Dates are written YYYY-MM-DD; pydantic would also take 0 or "0" as 1970-01-01, or a timestamp."""
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return value
+    if isinstance(value, str) and _ISO_DATE.match(value.strip()):
+        return value.strip()
+    raise ValueError("must be a date written YYYY-MM-DD")
+
+
+def _datetime_text(value: Any) -> Any:
+    """Date-times are ISO 8601 with a time of day, never a bare number (a Unix timestamp) or a date."""
+    if isinstance(value, dt.datetime):
+        return value
+    if isinstance(value, str) and _ISO_DATETIME.match(value.strip()):
+        return value.strip()
+    raise ValueError("must be a date and time such as 2026-05-01T09:30:00Z")
+
+
+Date = Annotated[dt.date, BeforeValidator(_date_text), AfterValidator(_date_in_range)]
+DateTime = Annotated[dt.datetime, BeforeValidator(_datetime_text), AfterValidator(_datetime_in_range)]
 RiskScore = Annotated[int, Field(ge=0, le=100)]
 Version = Annotated[int, Field(ge=1, le=2**31 - 1)]
 
@@ -102,6 +131,13 @@ def _custom_data(value: dict[str, Any]) -> dict[str, Any]:
 
 
 CustomData = Annotated[dict[str, Any], AfterValidator(_custom_data)]
+
+
+def _not_null(value: Any) -> Any:
+    """Partial updates may omit a field, but a column that is NOT NULL cannot be set to null."""
+    if value is None:
+        raise ValueError("cannot be null")
+    return value
 
 
 class Command(BaseModel):
@@ -174,7 +210,7 @@ class SortKey(str, enum.Enum):
 
 
 class UserCreate(Command):
-    name: Title
+    name: Name  # users.name is VARCHAR(200)
     email: Email
 
 
@@ -225,12 +261,10 @@ class CaseUpdate(Command):
     due_date: Date | None = None
     version: Version | None = None
 
-    @field_validator("title", "priority", "description")
+    @field_validator("title", "priority", "description", "custom_data")
     @classmethod
     def _not_null(cls, value: Any) -> Any:
-        if value is None:
-            raise ValueError("cannot be null")
-        return value
+        return _not_null(value)
 
 
 class TransitionRequest(Command):
@@ -276,6 +310,11 @@ class GoalUpdate(Command):
     status: GoalStatus | None = None
     version: Version | None = None
 
+    @field_validator("title", "description", "status")
+    @classmethod
+    def _not_null(cls, value: Any) -> Any:
+        return _not_null(value)
+
 
 class TaskCreate(Command):
     title: Title
@@ -289,6 +328,11 @@ class TaskUpdate(Command):
     due_date: Date | None = None
     status: TaskStatus | None = None
     version: Version | None = None
+
+    @field_validator("title", "status")
+    @classmethod
+    def _not_null(cls, value: Any) -> Any:
+        return _not_null(value)
 
 
 class CaseFilter(BaseModel):

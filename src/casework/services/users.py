@@ -41,6 +41,8 @@ def ensure_system_user(db: Database) -> uuid.UUID:
 
 
 def find_user(db: Database, key: str) -> UserView:
+    if "\x00" in key:  # no stored email holds NUL, and PostgreSQL refuses it in a query
+        raise NotFound(f"user {key!r} not found", field="user")
     with db.read() as s:
         user = None
         try:

@@ -26,16 +26,27 @@ def terms(query: str) -> list[str]:
     return words
 
 
+def searchable(body: str) -> str:
+    """The words of ``body`` separated by spaces: the same split that ``terms`` applies to queries.
+
+    FTS5's unicode61 tokenizer splits on every non-word character anyway, but PostgreSQL's
+    parser reads "CASE-2026-000123" as the word "case" and the signed integers "-2026" and
+    "-000123", so a search for the reference (or for "2026") would never match there.
+    Indexing the words alone makes both backends tokenize documents as queries are split.
+    """
+    return " ".join(_WORD.findall(body))
+
+
 def index_case(session: Session, case_id: uuid.UUID, body: str) -> None:
-    session.add(SearchDoc(case_id=case_id, body=body))
+    session.add(SearchDoc(case_id=case_id, body=searchable(body)))
 
 
 def replace_body(session: Session, case_id: uuid.UUID, body: str) -> None:
-    session.execute(update(SearchDoc).where(SearchDoc.case_id == case_id).values(body=body))
+    session.execute(update(SearchDoc).where(SearchDoc.case_id == case_id).values(body=searchable(body)))
 
 
 def append_text(session: Session, case_id: uuid.UUID, extra: str) -> None:
-    session.execute(update(SearchDoc).where(SearchDoc.case_id == case_id).values(body=SearchDoc.body + "\n" + extra))
+    session.execute(update(SearchDoc).where(SearchDoc.case_id == case_id).values(body=SearchDoc.body + "\n" + searchable(extra)))
 
 
 def matching_case_ids(dialect: str, query: str) -> Any:

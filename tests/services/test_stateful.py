@@ -1,0 +1,312 @@
+"""Random sequences of service calls against a real database, checking invariants after every step.
+
+A hypothesis state machine opens cases and drives them with transitions (to any phase, with
+or without reason, outcome and version), field updates, notes, assignments and plan changes,
+valid or not. It keeps a model of what each case should look like and checks after every
+step that:
+
+* the phase history is contiguous, starts with the opening and ends in the current phase;
+* status matches the phase; a closed case has an outcome and closed_at, an open one neither;
+* every successful change appended exactly one audit entry for its case (changes with no
+  effect none), and a refused command appended none and left the case as it was (version
+  included);
+* the whole audit chain verifies.
+
+Each example runs on a fresh database: a copy of the migrated SQLite template, or the
+per-worker PostgreSQL schema emptied.
+"""
+
+from __future__ import annotations
+
+import shutil
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import Bundle, RuleBasedStateMachine, initialize, invariant, precondition, rule, run_state_machine_as_test
+
+from casework.domain.errors import DomainError, InvalidInput, NotFound, PreconditionFailed, StaleVersion
+from casework.domain.lifecycle import MoveKind, Phase, Priority, Status, allowed_targets, history_is_contiguous, status_for
+from casework.services import cases, history, lifecycle, notes, plans, users
+from casework.services.schemas import (
+    AssignRequest,
+    CaseCreate,
+    CaseUpdate,
+    GoalCreate,
+    NoteCreate,
+    TaskCreate,
+    TaskStatus,
+    TaskUpdate,
+    TransitionRequest,
+    UserCreate,
+)
+from casework.store.unit_of_work import Database
+from tests.conftest import _truncate_all
+from tests.domain.test_lifecycle import oracle
+from tests.factories import audit_count
+
+SETTINGS = settings(
+    max_examples=25,
+    stateful_step_count=20,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+# PostgreSQL commits are durable (synchronous_commit on), so each step costs more there; the
+# rules are the same, and SQLite gets the larger share of the examples.
+EXAMPLES = {"sqlite": 25, "postgres": 10}
+
+texts = st.sampled_from([None, "", "   ", "because", "  new facts  "])
+titles = st.sampled_from(["Refund", "  Refund  ", "Chargeback", "Lost card"])
+# How the caller states the version it edited: not at all, right, stale, or in If-Match.
+version_modes = st.sampled_from(["none", "body", "stale body", "if-match", "stale if-match"])
+
+
+@dataclass
+class Expected:
+    phase: Phase = Phase.SCREENING
+    outcome: str | None = None
+    version: int = 1
+    audit: int = 1
+    moves: int = 1
+    title: str = "Refund"
+    priority: Priority = Priority.P3
+    assignee: uuid.UUID | None = None
+    team: str | None = None
+    goals: list[uuid.UUID] = field(default_factory=list)
+    tasks: dict[uuid.UUID, TaskStatus] = field(default_factory=dict)
+
+
+def _versions(mode: str, current: int) -> tuple[int | None, int | None, type[DomainError] | None]:
+    """(body version, If-Match, the error the version check must raise)."""
+    return {
+        "none": (None, None, None),
+        "body": (current, None, None),
+        "stale body": (current + 1, None, StaleVersion),
+        "if-match": (None, current, None),
+        "stale if-match": (current, max(current - 1, 1) if current > 1 else current + 3, PreconditionFailed),
+    }[mode]
+
+
+def make_machine(fresh_db: Any) -> type[RuleBasedStateMachine]:
+    class CaseMachine(RuleBasedStateMachine):
+        case_ids = Bundle("cases")
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.db: Database = fresh_db()
+            self.actor = users.ensure_system_user(self.db)
+            self.staff = [users.create_user(self.db, self.actor, UserCreate(name=n, email=f"{n}@example.org")).id for n in ("ann", "ben")]
+            self.model: dict[uuid.UUID, Expected] = {}
+
+        def teardown(self) -> None:
+            self.db.dispose()
+
+        # ---------------------------------------------------------- helpers
+
+        def attempt(self, case_id: uuid.UUID, expected_error: type[DomainError] | None, call: Any) -> Any:
+            """Run a command; a refused one must raise the expected error and change nothing."""
+            before = cases.get_case(self.db, case_id)
+            entries = audit_count(self.db)
+            if expected_error is not None:
+                with pytest.raises(expected_error):
+                    call()
+                assert cases.get_case(self.db, case_id) == before
+                assert audit_count(self.db) == entries
+                return None
+            return call()
+
+        def changed(self, case_id: uuid.UUID, *, bumps_version: bool) -> None:
+            exp = self.model[case_id]
+            exp.audit += 1
+            if bumps_version:
+                exp.version += 1
+
+        # ---------------------------------------------------------- rules
+
+        @initialize(target=case_ids)
+        def first_case(self) -> uuid.UUID:
+            return self.open_case_now()
+
+        @precondition(lambda self: len(self.model) < 3)
+        @rule(target=case_ids)
+        def open_case(self) -> uuid.UUID:
+            return self.open_case_now()
+
+        def open_case_now(self) -> uuid.UUID:
+            case_id: uuid.UUID = cases.create_case(self.db, self.actor, CaseCreate(case_type="complaint", title="Refund")).id
+            self.model[case_id] = Expected()
+            return case_id
+
+        @rule(
+            case_id=case_ids,
+            pick=st.integers(0, 7),
+            among_allowed=st.booleans(),
+            reason=texts,
+            outcome=texts,
+            mode=version_modes,
+        )
+        def transition(
+            self, case_id: uuid.UUID, pick: int, among_allowed: bool, reason: str | None, outcome: str | None, mode: str
+        ) -> None:
+            exp = self.model[case_id]
+            choices = allowed_targets(exp.phase) if among_allowed else list(Phase)
+            target = choices[pick % len(choices)]
+            version, if_match, version_error = _versions(mode, exp.version)
+            planned = oracle(exp.phase, target, reason, outcome)
+            error = version_error or (planned if isinstance(planned, type) else None)
+            cmd = TransitionRequest(to_phase=target, reason=reason, outcome=outcome, version=version)
+            view = self.attempt(case_id, error, lambda: lifecycle.transition_case(self.db, self.actor, case_id, cmd, if_match=if_match))
+            if view is None:
+                return
+            assert not isinstance(planned, type)
+            exp.phase = target
+            exp.moves += 1
+            if planned is MoveKind.CLOSE:
+                exp.outcome = (outcome or "").strip()
+            elif planned is MoveKind.REOPEN:
+                exp.outcome = None
+            self.changed(case_id, bumps_version=True)
+
+        @rule(
+            case_id=case_ids,
+            title=st.none() | titles,
+            priority=st.none() | st.sampled_from(list(Priority)),
+            mode=version_modes,
+        )
+        def update(self, case_id: uuid.UUID, title: str | None, priority: Priority | None, mode: str) -> None:
+            exp = self.model[case_id]
+            version, if_match, error = _versions(mode, exp.version)
+            if mode == "none":
+                error = InvalidInput
+            given: dict[str, Any] = {"version": version}
+            if title is not None:
+                given["title"] = title
+            if priority is not None:
+                given["priority"] = priority
+            cmd = CaseUpdate(**given)
+            view = self.attempt(case_id, error, lambda: cases.update_case(self.db, self.actor, case_id, cmd, if_match=if_match))
+            if view is None:
+                return
+            new_title = title.strip() if title is not None else exp.title
+            new_priority = priority or exp.priority
+            if (new_title, new_priority) != (exp.title, exp.priority):
+                exp.title, exp.priority = new_title, new_priority
+                self.changed(case_id, bumps_version=True)
+
+        @rule(case_id=case_ids, who=st.integers(0, 3), team=st.sampled_from(["unset", None, "fraud", "complaints"]), mode=version_modes)
+        def assign(self, case_id: uuid.UUID, who: int, team: str | None, mode: str) -> None:
+            exp = self.model[case_id]
+            assignee = [None, *self.staff, uuid.uuid4()][who]
+            version, if_match, error = _versions(mode, exp.version)
+            if error is None and who == 3:
+                error = NotFound  # an unknown user
+            cmd = (
+                AssignRequest(assignee_id=assignee, version=version)
+                if team == "unset"
+                else AssignRequest(assignee_id=assignee, team=team, version=version)
+            )
+            view = self.attempt(case_id, error, lambda: cases.assign_case(self.db, self.actor, case_id, cmd, if_match=if_match))
+            if view is None:
+                return
+            new_team = exp.team if team == "unset" else team
+            if (assignee, new_team) != (exp.assignee, exp.team):
+                exp.assignee, exp.team = assignee, new_team
+                self.changed(case_id, bumps_version=True)
+            assert (view.assignee_id, view.team) == (exp.assignee, exp.team)
+
+        @rule(case_id=case_ids, body=st.sampled_from(["Called the customer", "  Sent a letter  ", "x" * 500]))
+        def add_note(self, case_id: uuid.UUID, body: str) -> None:
+            note = notes.add_note(self.db, self.actor, case_id, NoteCreate(body=body))
+            assert note.body == body.strip()
+            self.changed(case_id, bumps_version=False)  # notes do not edit the case row
+
+        @rule(case_id=case_ids)
+        def add_goal(self, case_id: uuid.UUID) -> None:
+            goal = plans.add_goal(self.db, self.actor, case_id, GoalCreate(title="Put it right"))
+            self.model[case_id].goals.append(goal.id)
+            self.changed(case_id, bumps_version=False)
+
+        @rule(case_id=case_ids, pick=st.integers(0, 10))
+        def add_task(self, case_id: uuid.UUID, pick: int) -> None:
+            exp = self.model[case_id]
+            if not exp.goals:
+                self.attempt(case_id, NotFound, lambda: plans.add_task(self.db, self.actor, case_id, uuid.uuid4(), TaskCreate(title="t")))
+                return
+            goal_id = exp.goals[pick % len(exp.goals)]
+            task = plans.add_task(self.db, self.actor, case_id, goal_id, TaskCreate(title="Call back"))
+            exp.tasks[task.id] = TaskStatus.TODO
+            self.changed(case_id, bumps_version=False)
+
+        @precondition(lambda self: any(e.tasks for e in self.model.values()))
+        @rule(data=st.data(), status=st.sampled_from(list(TaskStatus)))
+        def update_task(self, data: st.DataObject, status: TaskStatus) -> None:
+            case_id = data.draw(st.sampled_from(sorted(c for c, e in self.model.items() if e.tasks)))
+            exp = self.model[case_id]
+            task_id = data.draw(st.sampled_from(sorted(exp.tasks)))
+            task = plans.update_task(self.db, self.actor, case_id, task_id, TaskUpdate(status=status))
+            assert task.status is status
+            assert (task.completed_at is not None) == (status is TaskStatus.DONE)
+            if exp.tasks[task_id] is not status:
+                exp.tasks[task_id] = status
+                self.changed(case_id, bumps_version=False)
+
+        # ---------------------------------------------------------- invariants
+
+        @invariant()
+        def cases_match_the_model(self) -> None:
+            for case_id, exp in self.model.items():
+                view = cases.get_case(self.db, case_id)
+                assert (view.phase, view.version, view.title, view.priority) == (exp.phase, exp.version, exp.title, exp.priority)
+                assert (view.assignee_id, view.team) == (exp.assignee, exp.team)
+                assert view.status is status_for(view.phase)
+                assert view.allowed_transitions == allowed_targets(view.phase)
+                if view.status is Status.CLOSED:
+                    assert view.outcome and view.closed_at is not None
+                    assert view.outcome == exp.outcome
+                else:
+                    assert view.outcome is None and view.closed_at is None
+
+                moves = lifecycle.phase_history(self.db, case_id)
+                pairs = [(m.from_phase.value if m.from_phase else None, m.to_phase.value) for m in moves]
+                assert history_is_contiguous(pairs)
+                assert len(moves) == exp.moves
+                assert moves[-1].to_phase is view.phase
+                assert [m.seq for m in moves] == list(range(1, len(moves) + 1))
+
+                entries = history.case_history(self.db, case_id)
+                assert len(entries) == exp.audit
+                assert entries[0].action == "case.create"
+                assert sum(e.action == "case.transition" for e in entries) == exp.moves - 1
+
+        @invariant()
+        def audit_chain_verifies(self) -> None:
+            report = history.verify_audit(self.db)
+            assert report.ok, report.message
+            # Every entry belongs to a case, except the creation of the three users.
+            assert report.checked == sum(e.audit for e in self.model.values()) + 3
+
+    return CaseMachine
+
+
+def test_random_service_calls_keep_the_invariants(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> None:
+    if backend == "sqlite":
+        template: Path = request.getfixturevalue("sqlite_template")
+
+        def fresh_db() -> Database:
+            target = tmp_path / f"{uuid.uuid4().hex}.db"
+            shutil.copyfile(template, target)
+            return Database(f"sqlite:///{target}")
+
+    else:
+        url: str = request.getfixturevalue("postgres_url")
+
+        def fresh_db() -> Database:
+            database = Database(url)
+            _truncate_all(database)
+            return database
+
+    run_state_machine_as_test(make_machine(fresh_db), settings=settings(SETTINGS, max_examples=EXAMPLES[backend]))
