@@ -1,10 +1,16 @@
 """Shared fixtures: every database test runs on SQLite, and on PostgreSQL when
-CASEWORK_TEST_POSTGRES_URL is set (each pytest worker of each run gets its own schema)."""
+CASEWORK_TEST_POSTGRES_URL is set (each pytest worker of each run gets its own schema).
+
+SQLite test databases live in RAM (/dev/shm) when the machine has it: they keep WAL mode and
+synchronous=FULL, but a commit's fsync costs nothing there, and since reading a case is an
+audited write, commits are most of the suite's time.
+"""
 
 from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,6 +18,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
+from casework.domain.access import Principal
 from casework.store.migrate import upgrade
 from casework.store.models import Base
 from casework.store.unit_of_work import Database
@@ -29,6 +36,32 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("template") / "template.db"
     upgrade(f"sqlite:///{path}")
     return path
+
+
+@pytest.fixture(scope="session")
+def sqlite_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Where the per-test SQLite files go: RAM when available, else pytest's temporary directory."""
+    shm = Path("/dev/shm")
+    if not (shm.is_dir() and os.access(shm, os.W_OK)):
+        yield tmp_path_factory.mktemp("sqlite")
+        return
+    path = Path(tempfile.mkdtemp(prefix="casework-test-", dir=shm))
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def fresh_sqlite(template: Path, directory: Path) -> Path:
+    """A copy of the migrated template; ``remove_sqlite`` deletes it with its WAL files."""
+    target = directory / f"{uuid.uuid4().hex}.db"
+    shutil.copyfile(template, target)
+    return target
+
+
+def remove_sqlite(path: Path) -> None:
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
 
 
 @pytest.fixture(scope="session")
@@ -68,14 +101,14 @@ def backend(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def db_url(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> str:
+def db_url(backend: str, request: pytest.FixtureRequest) -> Iterator[str]:
     if backend == "sqlite":
-        template: Path = request.getfixturevalue("sqlite_template")
-        target = tmp_path / "casework.db"
-        shutil.copyfile(template, target)
-        return f"sqlite:///{target}"
+        target = fresh_sqlite(request.getfixturevalue("sqlite_template"), request.getfixturevalue("sqlite_dir"))
+        yield f"sqlite:///{target}"
+        remove_sqlite(target)
+        return
     url: str = request.getfixturevalue("postgres_url")
-    return url
+    yield url
 
 
 @pytest.fixture
@@ -88,7 +121,8 @@ def db(db_url: str, backend: str) -> Iterator[Database]:
 
 
 @pytest.fixture
-def actor(db: Database) -> uuid.UUID:
+def actor(db: Database) -> Principal:
+    """The built-in system account: an administrator who sees every case."""
     from casework.services import users
 
-    return users.ensure_system_user(db)
+    return users.system_principal(db)

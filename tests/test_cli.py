@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -16,14 +17,18 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from casework.cli import app, main
+from casework.demo import CUSTOMERS, DEMO_PASSWORD, STAFF, TEAMS, THIRD_PARTY
+from casework.domain.access import Role, Scope
+from casework.domain.errors import Unauthenticated
+from casework.services import auth
 from casework.store.unit_of_work import Database
 
 Run = Callable[..., Result]
 ENV = {"COLUMNS": "200", "NO_COLOR": "1"}
 
 
-def _invoke(url: str, *args: str, expect: int | None = 0) -> Result:
-    result = CliRunner().invoke(app, ["--database-url", url, *args], env=ENV)
+def _invoke(url: str, *args: str, expect: int | None = 0, input: str | None = None) -> Result:
+    result = CliRunner().invoke(app, ["--database-url", url, *args], env=ENV, input=input)
     if expect is not None:
         assert result.exit_code == expect, f"exit {result.exit_code}\nstdout: {result.stdout}\nstderr: {result.stderr}"
     return result
@@ -31,10 +36,18 @@ def _invoke(url: str, *args: str, expect: int | None = 0) -> Result:
 
 @pytest.fixture
 def cli(db_url: str, db: Database) -> Run:
-    def run(*args: str, expect: int | None = 0) -> Result:
-        return _invoke(db_url, *args, expect=expect)
+    def run(*args: str, expect: int | None = 0, input: str | None = None) -> Result:
+        return _invoke(db_url, *args, expect=expect, input=input)
 
     return run
+
+
+@pytest.fixture(autouse=True)
+def cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Argon2 at its production cost takes a good fraction of a second per hash; the demo hashes a dozen."""
+    from argon2 import PasswordHasher
+
+    monkeypatch.setattr(auth, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
 
 
 def _json(result: Result) -> Any:
@@ -210,7 +223,7 @@ def test_user_errors_are_one_line_with_exit_code_2(cli: Run, args: list[str], ex
 def test_other_user_errors(cli: Run) -> None:
     assert _one_error_line(cli("cases", "show", "CASE-2026-999999", expect=2)) == "error: case: case CASE-2026-999999 not found"
     ghost = cli("--as", "ghost@example.org", "cases", "create", "--type", "complaint", "--title", "x", expect=2)
-    assert "error: as: no user" in _one_error_line(ghost)
+    assert "error: as: no account with email ghost@example.org" in _one_error_line(ghost)
     assert "cursor" in _one_error_line(cli("cases", "list", "--cursor", "garbage", expect=2))
     assert "No such command" in _one_error_line(cli("cases", "frobnicate", expect=2))
     cli("users", "create", "--name", "Ann", "--email", "ann@example.org")
@@ -222,8 +235,9 @@ def test_other_user_errors(cli: Run) -> None:
 
 
 def test_notes_acting_user_and_history(cli: Run) -> None:
-    user = _json(cli("users", "create", "--name", "Sofia Marquez", "--email", "sofia@example.org", "--json"))
-    ref = _create(cli)
+    user = _json(cli("users", "create", "--name", "Sofia Marquez", "--email", "sofia@example.org", "--team", "fraud", "--json"))
+    assert (user["role"], user["teams"]) == ("case_worker", ["fraud"])
+    ref = _create(cli, "--team", "fraud")
     assert "shared note added" in cli("--as", "sofia@example.org", "cases", "note", ref, "We are on it [really]", "--shared").stdout
     cli("cases", "note", ref, "Internal only")
 
@@ -236,6 +250,9 @@ def test_notes_acting_user_and_history(cli: Run) -> None:
     entries = _json(cli("cases", "history", ref, "--json"))
     assert [e["action"] for e in entries] == ["case.create", "note.add", "note.add"]
     assert entries[1]["actor_id"] == user["id"]
+    # Reading a case is audited too, naming the CLI as the client.
+    reads = [e for e in _json(cli("cases", "history", ref, "--access", "--json")) if e["action"].startswith("access.")]
+    assert reads and all(e["data"]["client"] == "cli" for e in reads)
 
 
 def test_audit_verify(cli: Run) -> None:
@@ -246,6 +263,164 @@ def test_audit_verify(cli: Run) -> None:
     assert result.stdout.strip().endswith(" entries verified")
     report = _json(cli("audit", "verify", "--json"))
     assert report["ok"] is True and report["checked"] >= 3
+
+
+# ---------------------------------------------------------------- accounts and tokens
+
+PASSWORD = "plum-orchard-lantern-7"
+
+
+def _account(cli: Run, email: str) -> dict[str, Any]:
+    found = [u for u in _json(cli("users", "list", "--json")) if u["email"] == email]
+    assert len(found) == 1, found
+    return found[0]
+
+
+def test_first_administrator_with_password_from_stdin(cli: Run, db: Database) -> None:
+    created = cli("users", "create", "--name", "Ada Admin", "--email", "Ada@Example.org", "--role", "administrator",
+                  "--password-stdin", input=PASSWORD + "\n")  # fmt: skip
+    assert created.stdout.startswith("created account ada@example.org (administrator)")
+    who = auth.login(db, "ada@example.org", PASSWORD)
+    assert who.role is Role.ADMINISTRATOR
+    # The new administrator can now manage accounts in their own name.
+    cli("--as", "ada@example.org", "users", "create", "--name", "Ben Worker", "--email", "ben@example.org",
+        "--team", "fraud", "--team", "support")  # fmt: skip
+    ben = _account(cli, "ben@example.org")
+    assert (ben["role"], ben["teams"], ben["is_active"]) == ("case_worker", ["fraud", "support"], True)
+    table = cli("users", "list").stdout
+    for expected in ("Ada Admin", "ada@example.org", "administrator", "Ben Worker", "fraud, support", "yes"):
+        assert expected in table
+
+
+def test_password_prompt_is_hidden_and_confirmed(cli: Run, db: Database) -> None:
+    result = cli("users", "create", "--name", "Cy", "--email", "cy@example.org", "--password", input=f"{PASSWORD}\n{PASSWORD}\n")
+    assert PASSWORD not in result.output
+    assert auth.login(db, "cy@example.org", PASSWORD).user_id
+    both = cli("users", "create", "--name", "Di", "--email", "di@example.org", "--password", "--password-stdin", expect=2)
+    assert "error: password: " in _one_error_line(both)
+
+
+@pytest.mark.parametrize("weak", ["short", "correcthorsebatterystaple", "aaaaaaaaaaaaaaaa", "weak@example.org"])
+def test_weak_password_is_refused_in_one_line(cli: Run, weak: str) -> None:
+    result = cli("users", "create", "--name", "Weak", "--email", "weak@example.org", "--password-stdin", input=weak + "\n", expect=2)
+    assert _one_error_line(result).startswith("error: password: password ")
+    assert "weak@example.org" not in cli("users", "list").stdout  # nothing created
+
+    cli("users", "create", "--name", "Weak", "--email", "weak@example.org")
+    refused = cli("users", "set-password", "weak@example.org", "--password-stdin", input=weak, expect=2)
+    assert _one_error_line(refused).startswith("error: password: password ")
+    empty = cli("users", "set-password", "weak@example.org", "--password-stdin", input="", expect=2)
+    assert _one_error_line(empty) == "error: password: no password on standard input"
+
+
+def test_disable_and_enable(cli: Run, db: Database) -> None:
+    cli("users", "create", "--name", "Eve", "--email", "eve@example.org", "--password-stdin", input=PASSWORD)
+    token = cli("tokens", "create", "--as", "eve@example.org", "--name", "laptop").stdout.strip()
+    assert auth.login(db, "eve@example.org", PASSWORD).user_id == auth.principal_from_token(db, token).user_id
+
+    assert "disabled eve@example.org (case_worker, disabled)" in cli("users", "disable", "eve@example.org").stdout
+    assert _account(cli, "eve@example.org")["is_active"] is False
+    with pytest.raises(Unauthenticated):
+        auth.login(db, "eve@example.org", PASSWORD)
+    with pytest.raises(Unauthenticated):
+        auth.principal_from_token(db, token)
+    acting = cli("--as", "eve@example.org", "cases", "list", expect=2)
+    assert _one_error_line(acting).startswith("error: as: ")
+
+    cli("users", "enable", "eve@example.org")
+    assert auth.login(db, "eve@example.org", PASSWORD).user_id
+    assert auth.principal_from_token(db, token).user_id
+
+    cli("users", "set-password", "eve@example.org", "--password-stdin", input="another-long-passphrase\n")
+    with pytest.raises(Unauthenticated):
+        auth.login(db, "eve@example.org", PASSWORD)
+    assert auth.login(db, "eve@example.org", "another-long-passphrase").user_id
+
+    ghost = _one_error_line(cli("users", "disable", "ghost@example.org", expect=2))
+    assert ghost == "error: email: no user with email or id 'ghost@example.org'"
+    assert "Password" not in cli("users", "set-password", "ghost@example.org", expect=2).output  # no prompt for nobody
+    itself = _one_error_line(cli("users", "disable", "system@casework.local", expect=2))
+    assert itself == "error: active: you cannot disable your own account"
+
+
+def test_set_role_and_teams(cli: Run, db: Database) -> None:
+    cli("users", "create", "--name", "Fay", "--email", "fay@example.org", "--password-stdin", input=PASSWORD)
+    assert "updated fay@example.org (supervisor)" in cli("users", "set-role", "fay@example.org", "SUPERVISOR").stdout
+    assert auth.login(db, "fay@example.org", PASSWORD).role is Role.SUPERVISOR
+    bad_role = _one_error_line(cli("users", "set-role", "fay@example.org", "overlord", expect=2))
+    assert "'role'" in bad_role and "'overlord' is not one of" in bad_role
+    customer = _one_error_line(cli("users", "set-role", "fay@example.org", "customer", expect=2))
+    assert customer == "error: party: a customer account must be linked to its party"
+    assert _account(cli, "fay@example.org")["role"] == "supervisor"
+
+    cli("users", "set-teams", "fay@example.org", "--team", "support", "--team", "complaints")
+    assert _account(cli, "fay@example.org")["teams"] == ["complaints", "support"]
+    assert auth.login(db, "fay@example.org", PASSWORD).teams == {"complaints", "support"}
+    cli("users", "set-teams", "fay@example.org", "--none")
+    assert _account(cli, "fay@example.org")["teams"] == []
+    assert "error: team: " in _one_error_line(cli("users", "set-teams", "fay@example.org", expect=2))
+
+    # A case worker may not manage accounts.
+    cli("users", "create", "--name", "Gus", "--email", "gus@example.org")
+    refused = _one_error_line(cli("--as", "gus@example.org", "users", "set-role", "fay@example.org", "administrator", expect=2))
+    assert refused == "error: your role (case_worker, write access) may not user.manage"
+
+
+def test_tokens_create_list_and_revoke(cli: Run, db: Database) -> None:
+    user = _json(cli("users", "create", "--name", "Hal", "--email", "hal@example.org", "--team", "fraud", "--json"))
+    result = cli("tokens", "create", "--as", "hal@example.org", "--name", "nightly export", "--scope", "write", "--days", "30")
+    token = result.stdout.strip()
+    assert token.startswith("cwt_") and len(result.stdout.splitlines()) == 1
+    assert "not shown again" in result.stderr
+    who = auth.principal_from_token(db, token)
+    assert (who.user_id, who.role, who.scope, who.teams) == (uuid.UUID(user["id"]), Role.CASE_WORKER, Scope.WRITE, {"fraud"})
+
+    read = _json(cli("--as", "hal@example.org", "tokens", "create", "--name", "dashboard", "--json"))
+    assert read["scope"] == "read" and auth.principal_from_token(db, read["token"]).scope is Scope.READ
+
+    listed = _json(cli("tokens", "list", "--as", "hal@example.org", "--json"))
+    assert [(t["name"], t["scope"], t["revoked_at"]) for t in listed] == [("nightly export", "write", None), ("dashboard", "read", None)]
+    assert listed[0]["prefix"] == token[:12] and "token" not in listed[0]
+    table = cli("tokens", "list", "--as", "hal@example.org").stdout
+    assert "nightly export" in table and "active" in table and token not in table
+
+    assert "revoked" in cli("tokens", "revoke", "--as", "hal@example.org", listed[0]["id"]).stdout
+    with pytest.raises(Unauthenticated):
+        auth.principal_from_token(db, token)
+    assert "revoked" in cli("tokens", "list", "--as", "hal@example.org").stdout
+
+    assert "error: as: " in _one_error_line(cli("tokens", "list", expect=2))
+    assert "error: token: not a token id" in _one_error_line(cli("tokens", "revoke", "--as", "hal@example.org", "nope", expect=2))
+    other = _one_error_line(cli("tokens", "revoke", "--as", "hal@example.org", str(uuid.uuid4()), expect=2))
+    assert other.startswith("error: token: token ") and other.endswith(" not found")
+    assert "'--days'" in _one_error_line(cli("tokens", "create", "--as", "hal@example.org", "--name", "x", "--days", "0", expect=2))
+
+
+def test_acting_as_a_customer(cli: Run) -> None:
+    party = cli("parties", "create", "--name", "Ivy Jones", "--email", "ivy@mail.example").stdout.strip()
+    cli("users", "create", "--name", "Ivy Jones", "--email", "ivy@mail.example", "--role", "customer", "--party", party)
+    mine = _create(cli, "--customer", party, "--risk", "70")
+    cli("cases", "note", mine, "Internal assessment: likely fraud")
+    cli("cases", "note", mine, "We are looking into it", "--shared")
+    other = _create(cli, title="Someone else's case")
+
+    refused = cli("--as", "ivy@mail.example", "cases", "create", "--type", "complaint", "--title", "x", expect=2)
+    assert _one_error_line(refused) == "error: your role (customer, write access) may not case.create"
+
+    listed = _json(cli("--as", "ivy@mail.example", "cases", "list", "--json"))["items"]
+    assert [c["reference"] for c in listed] == [mine]
+    assert listed[0]["risk_score"] is None  # the institution's assessment stays internal
+    shown = _json(cli("--as", "ivy@mail.example", "cases", "show", mine, "--json"))
+    assert [n["body"] for n in shown["notes"]] == ["We are looking into it"]
+    assert shown["parties"] == []  # customers may not read party records
+    text = cli("--as", "ivy@mail.example", "cases", "show", mine).stdout
+    assert "We are looking into it" in text and "likely fraud" not in text
+
+    hidden = _one_error_line(cli("--as", "ivy@mail.example", "cases", "show", other, expect=2))
+    assert hidden == f"error: case: case {other} not found"
+    assert "may not user.read" in _one_error_line(cli("--as", "ivy@mail.example", "users", "list", expect=2))
+    no_party = cli("users", "create", "--name", "Jo", "--email", "jo@example.org", "--role", "customer", expect=2)
+    assert _one_error_line(no_party) == "error: party: a customer account must be linked to its party"
 
 
 # ---------------------------------------------------------------- demo
@@ -268,6 +443,33 @@ def test_demo_load_then_if_empty(cli: Run) -> None:
     assert "not loaded" in again.stdout
     assert len(_json(cli("cases", "list", "--limit", "100", "--json"))["items"]) == 20
     assert "audit chain intact" in cli("audit", "verify").stdout
+
+
+def test_demo_accounts_can_sign_in(cli: Run, db: Database) -> None:
+    result = cli("demo", "load", "--cases", "20", "--seed", "5")
+    assert DEMO_PASSWORD in result.stdout
+    listed = _json(cli("users", "list", "--json"))
+    assert len(listed) == len(STAFF) + len(CUSTOMERS) + 2  # + the third party and the system account
+    assert {u["role"] for u in listed} == {r.value for r in Role}
+    for user in listed:
+        if user["email"] != "system@casework.local":
+            assert user["email"] in result.stdout
+            assert auth.login(db, user["email"], DEMO_PASSWORD).user_id == uuid.UUID(user["id"])
+
+    # A case worker sees the cases of their team only; a customer sees their own cases.
+    worker = next(name for name, role, teams in STAFF if role is Role.CASE_WORKER and teams == ("fraud",))
+    email = worker.lower().replace(" ", ".") + "@northbank.example"
+    theirs = _json(cli("--as", email, "cases", "list", "--limit", "100", "--json"))["items"]
+    assert {c["team"] for c in theirs} == {TEAMS["disputed_transaction"]}
+    everything = _json(cli("cases", "list", "--limit", "100", "--json"))["items"]
+    assert len(theirs) == sum(c["case_type"] == "disputed_transaction" for c in everything) < len(everything)
+    for _, email in CUSTOMERS:
+        own = _json(cli("--as", email, "cases", "list", "--json"))["items"]
+        assert own and len({c["customer_party_id"] for c in own}) == 1
+    assert _json(cli("--as", THIRD_PARTY[1], "cases", "list", "--json"))["items"]  # fraud cases shared with them
+
+    # Loading again reuses the demo accounts.
+    assert "loaded 2 demo cases, 0 accounts" in cli("demo", "load", "--cases", "2", "--seed", "6").stdout
 
 
 def test_demo_is_deterministic_for_a_seed(db_url: str, db: Database, tmp_path: Path) -> None:

@@ -36,10 +36,11 @@ from typer.core import TyperGroup
 
 from casework import __version__
 from casework.config import Settings
-from casework.domain.errors import DomainError, InvalidInput, NotFound
+from casework.domain.access import Perm, Principal, Role, Scope
+from casework.domain.errors import DomainError, Forbidden, InvalidInput, NotFound, Unauthenticated
 from casework.domain.lifecycle import Phase, Priority, Status
+from casework.services import accounts, auth, history, lifecycle, notes, parties, plans, users
 from casework.services import cases as case_service
-from casework.services import history, lifecycle, notes, parties, plans, users
 from casework.services.database import Database, open_database, storage_problem
 from casework.services.schemas import (
     CaseCreate,
@@ -53,7 +54,6 @@ from casework.services.schemas import (
     PartyKind,
     SortKey,
     TransitionRequest,
-    UserCreate,
 )
 
 USER_ERROR = 2
@@ -71,6 +71,9 @@ CLI_NAMES = {
     "case_id": "case",
     "body": "text",
     "database_url": "database-url",
+    "party_id": "party",
+    "token_id": "token",
+    "is_active": "active",
 }
 PRIORITY_STYLE = {"P1": "bold red", "P2": "yellow", "P3": "default", "P4": "dim"}
 PHASE_STYLE = {"closed": "dim", "screening": "cyan", "evaluation": "green"}
@@ -152,7 +155,7 @@ class State:
     acting: str | None
     console: Console = field(default_factory=lambda: Console(highlight=False))
     _db: Database | None = None
-    _actor: uuid.UUID | None = None
+    _who: Principal | None = None
 
     @property
     def db(self) -> Database:
@@ -161,16 +164,26 @@ class State:
         return self._db
 
     @property
-    def actor(self) -> uuid.UUID:
-        if self._actor is None:
-            if self.acting:
-                try:
-                    self._actor = users.find_user(self.db, self.acting).id
-                except NotFound:
-                    raise NotFound(f"no user with email or id {self.acting!r}", field="as") from None
+    def who(self) -> Principal:
+        """The acting principal: the ``--as`` account, else the system account (an administrator)."""
+        if self._who is None:
+            self._who = self.principal(self.acting)
+        return self._who
+
+    def principal(self, key: str | None) -> Principal:
+        """The principal of an active account by email or id; ``None`` means the system account."""
+        if not key:
+            return users.system_principal(self.db).with_client("cli")
+        try:
+            try:
+                user_id = uuid.UUID(key)
+            except ValueError:
+                found = users.principal_by_email(self.db, key)
             else:
-                self._actor = users.ensure_system_user(self.db)
-        return self._actor
+                found = auth.load_principal(self.db, user_id)
+        except Unauthenticated as exc:
+            raise Unauthenticated(exc.message, field="as") from None
+        return found.with_client("cli")
 
     def close(self) -> None:
         if self._db is not None:
@@ -205,17 +218,30 @@ def _dump(items: Sequence[BaseModel]) -> list[Any]:
     return [i.model_dump(mode="json") for i in items]
 
 
-def _user_id(db: Database, key: str | None, option: str) -> uuid.UUID | None:
-    if key is None:
-        return None
+def _account(state: State, key: str, option: str) -> accounts.AccountView:
     try:
-        return users.find_user(db, key).id
+        return accounts.get_account(state.db, state.who, key)
     except NotFound:
         raise NotFound(f"no user with email or id {key!r}", field=option) from None
 
 
-def _user_names(db: Database) -> dict[uuid.UUID, str]:
-    return {u.id: u.name for u in users.list_users(db, 1000)}
+def _user_id(state: State, key: str | None, option: str) -> uuid.UUID | None:
+    return None if key is None else _account(state, key, option).id
+
+
+def _user_names(state: State) -> dict[uuid.UUID, str]:
+    """Display names of accounts; a principal who may not read accounts (a customer) knows only their own."""
+    me = state.who
+    if not me.can(Perm.USER_READ):
+        return {me.user_id: accounts.get_account(state.db, me, str(me.user_id)).name}
+    return {a.id: a.name for a in accounts.list_accounts(state.db, me, limit=5000)}
+
+
+def _name_of(names: dict[uuid.UUID, str], user_id: uuid.UUID | None, state: State) -> str:
+    """A user's name; "—" for nobody, and for accounts the acting principal may not look up."""
+    if user_id is None:
+        return "—"
+    return names.get(user_id) or (str(user_id) if state.who.can(Perm.USER_READ) else "—")
 
 
 def _json_object(text: str | None) -> dict[str, Any] | None:
@@ -258,13 +284,15 @@ db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 demo_app = typer.Typer(help="Demo data.", no_args_is_help=True)
 cases_app = typer.Typer(help="Open, read, edit and move cases.", no_args_is_help=True)
 audit_app = typer.Typer(help="The tamper-evident audit trail.", no_args_is_help=True)
-users_app = typer.Typer(help="Staff users.", no_args_is_help=True)
+users_app = typer.Typer(help="Accounts: staff, customers and third parties; roles, teams and passwords.", no_args_is_help=True)
+tokens_app = typer.Typer(help="Personal API tokens (sent as `Authorization: Bearer cwt_…`).", no_args_is_help=True)
 parties_app = typer.Typer(help="Customers and other parties (people and organisations).", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(demo_app, name="demo")
 app.add_typer(cases_app, name="cases")
 app.add_typer(parties_app, name="parties")
 app.add_typer(users_app, name="users")
+app.add_typer(tokens_app, name="tokens")
 app.add_typer(audit_app, name="audit")
 
 
@@ -282,7 +310,8 @@ def root(
         typer.Option("--database-url", metavar="URL", help="Database URL (default: $CASEWORK_DATABASE_URL, else sqlite:///./casework.db)."),
     ] = None,
     acting: Annotated[
-        str | None, typer.Option("--as", metavar="EMAIL", help="Acting user, by email or id (default: the system user).")
+        str | None,
+        typer.Option("--as", metavar="EMAIL", help="Act as this account, by email or id (default: the system account, an administrator)."),
     ] = None,
     version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")] = False,
 ) -> None:
@@ -346,26 +375,31 @@ def demo_load(
     seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same data set.")] = 42,
 ) -> None:
     """Load a realistic demo data set through the services layer."""
-    from casework.demo import load_demo
+    from casework.demo import DEMO_PASSWORD, load_demo
 
     state = _state(ctx)
-    existing = case_service.count_cases(state.db, CaseFilter())
+    existing = case_service.count_cases(state.db, state.who, CaseFilter())
     if if_empty and existing:
         typer.echo(f"the database already holds {existing} cases; demo data not loaded")
         return
-    actor = state.actor
+    who = state.who
     columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=state.console) as progress:
         task = progress.add_task("Loading demo cases", total=count)
-        report = load_demo(state.db, actor, cases=count, seed=seed, progress=lambda n: progress.advance(task, n))
+        report = load_demo(state.db, who, cases=count, seed=seed, progress=lambda n: progress.advance(task, n))
     typer.echo(
-        f"loaded {report.cases} demo cases, {report.users} staff users and {report.parties} parties "
+        f"loaded {report.cases} demo cases, {report.accounts} accounts and {report.parties} parties "
         f"({report.service_calls} service calls) in {report.seconds:.1f} s"
     )
     table = Table("phase", "cases", title="Demo cases by phase", title_justify="left")
     for phase in Phase:
         table.add_row(phase.value, str(report.by_phase.get(phase.value, 0)))
     state.console.print(table)
+    accounts_table = Table("Email", "Role", "Teams", title="Demo accounts", title_justify="left")
+    for account in report.sign_ins:
+        accounts_table.add_row(_t(account.email), _t(account.role.value), _t(", ".join(account.teams)))
+    state.console.print(accounts_table)
+    typer.echo(f"sign in with any of these emails and the demo password: {DEMO_PASSWORD}")
 
 
 # ---------------------------------------------------------------- cases
@@ -432,20 +466,20 @@ def cases_list(
             "phase": phase,
             "case_type": case_type,
             "priority": priority,
-            "assignee_id": _user_id(db, assignee, "assignee"),
+            "assignee_id": _user_id(state, assignee, "assignee"),
             "team": team,
             "customer_party_id": customer,
             "q": q,
         }
     )
-    page = case_service.list_cases(db, f, sort=sort, cursor=cursor, limit=limit)
+    page = case_service.list_cases(db, state.who, f, sort=sort, cursor=cursor, limit=limit)
     if as_json:
         _print_json(page)
         return
     if not page.items:
         typer.echo("no cases match")
         return
-    state.console.print(_case_table(page.items, _user_names(db), state.console.width))
+    state.console.print(_case_table(page.items, _user_names(state), state.console.width))
     if page.next_cursor:
         typer.echo(f"next cursor: {page.next_cursor}")
 
@@ -454,24 +488,28 @@ def cases_list(
 def cases_show(ctx: typer.Context, ref: CaseRef, as_json: JsonFlag = False) -> None:
     """Everything about one case: details, parties, phase history, plan, notes and communications."""
     state = _state(ctx)
-    db = state.db
-    case = case_service.get_case(db, ref)
-    linked = parties.case_parties(db, case.id)
-    phases = lifecycle.phase_history(db, case.id)
-    plan = plans.get_plan(db, case.id)
-    case_notes = notes.list_notes(db, case.id)
-    comms = notes.list_communications(db, case.id)
+    db, me = state.db, state.who
+    case = case_service.get_case(db, me, ref)
+    # Each part is shown when the acting principal may read it (a customer sees less than staff).
+    linked = parties.case_parties(db, me, case.id) if me.can(Perm.PARTY_READ) else []
+    phases = lifecycle.phase_history(db, me, case.id)
+    plan = plans.get_plan(db, me, case.id) if me.can(Perm.PLAN_READ) else []
+    try:
+        case_notes = notes.list_notes(db, me, case.id)
+    except Forbidden:  # a third party the notes are not shared with
+        case_notes = []
+    comms = notes.list_communications(db, me, case.id) if me.can(Perm.COMMUNICATION_READ) else []
     if as_json:
         _print_json({
             "case": case.model_dump(mode="json"), "parties": _dump(linked), "phases": _dump(phases), "plan": _dump(plan),
             "notes": _dump(case_notes), "communications": _dump(comms),
         })  # fmt: skip
         return
-    names = _user_names(db)
+    names = _user_names(state)
     out = state.console
 
     def who(user_id: uuid.UUID | None) -> str:
-        return names.get(user_id, str(user_id)) if user_id else "—"
+        return _name_of(names, user_id, state)
 
     customer = next((p.party.name for p in linked if p.party.id == case.customer_party_id), None)
     details = Table.grid(padding=(0, 2))
@@ -565,13 +603,13 @@ def cases_create(
         "priority": priority,
         "risk_score": risk,
         "customer_party_id": customer,
-        "assignee_id": _user_id(state.db, assignee, "assignee"),
+        "assignee_id": _user_id(state, assignee, "assignee"),
         "team": team,
         "due_date": due,
         "custom_data": _json_object(data) or {},
     }
     cmd = CaseCreate.model_validate(fields)
-    view = case_service.create_case(state.db, state.actor, cmd)
+    view = case_service.create_case(state.db, state.who, cmd)
     if as_json:
         _print_json(view)
     else:
@@ -605,14 +643,14 @@ def cases_update(
             given[name] = _nullable(raw)
     if assignee is not None:
         key = _nullable(assignee)
-        given["assignee_id"] = _user_id(state.db, key, "assignee") if key else None
+        given["assignee_id"] = _user_id(state, key, "assignee") if key else None
     if data is not None:
         given["custom_data"] = _json_object(data)
     if not given:
         raise InvalidInput("nothing to change: give at least one of --title, --description, --priority, --risk, --customer, "
                            "--assignee, --team, --due, --data")  # fmt: skip
     cmd = CaseUpdate.model_validate({**given, "version": version})
-    view = case_service.update_case(state.db, state.actor, ref, cmd)
+    view = case_service.update_case(state.db, state.who, ref, cmd)
     if as_json:
         _print_json(view)
     elif view.version == version:
@@ -634,11 +672,11 @@ def cases_move(
     """Move a case to another phase (forward one step, back with a reason, close with an outcome, reopen with a reason)."""
     state = _state(ctx)
     cmd = TransitionRequest.model_validate({"to_phase": phase, "reason": reason, "outcome": outcome, "version": version})
-    view = lifecycle.transition_case(state.db, state.actor, ref, cmd)
+    view = lifecycle.transition_case(state.db, state.who, ref, cmd)
     if as_json:
         _print_json(view)
         return
-    last = lifecycle.phase_history(state.db, view.id)[-1]
+    last = lifecycle.phase_history(state.db, state.who, view.id)[-1]
     source = last.from_phase.value if last.from_phase else "—"
     allowed = ", ".join(p.value for p in view.allowed_transitions)
     typer.echo(f"{view.reference}: {source} → {view.phase.value} ({last.kind}); can now move to: {allowed}")
@@ -654,30 +692,35 @@ def cases_note(
     """Add a note to a case."""
     state = _state(ctx)
     cmd = NoteCreate(body=text, visibility=NoteVisibility.SHARED if shared else NoteVisibility.INTERNAL)
-    note = notes.add_note(state.db, state.actor, ref, cmd)
+    note = notes.add_note(state.db, state.who, ref, cmd)
     typer.echo(f"{note.visibility.value} note added to {ref}")
 
 
 @cases_app.command("history")
-def cases_history(ctx: typer.Context, ref: CaseRef, as_json: JsonFlag = False) -> None:
+def cases_history(
+    ctx: typer.Context,
+    ref: CaseRef,
+    access: Annotated[bool, typer.Option("--access", help="Include who read the case, and when (access.* entries).")] = False,
+    as_json: JsonFlag = False,
+) -> None:
     """The case's audit entries, oldest first."""
     state = _state(ctx)
-    entries = history.case_history(state.db, ref)
+    entries = history.case_history(state.db, state.who, ref, include_access=access)
     if as_json:
         _print_json(_dump(entries))
         return
-    names = _user_names(state.db)
+    names = _user_names(state)
     t = Table("Seq", "When", "By", "Action", "Details", title=f"Audit history of {ref}", title_justify="left")
     t.columns[4].overflow = "fold"
     for e in entries:
-        by = names.get(e.actor_id, str(e.actor_id)) if e.actor_id else "—"
+        by = _name_of(names, e.actor_id, state)
         data = {k: v for k, v in e.data.items() if v is not None} if isinstance(e.data, dict) else e.data
         details = json.dumps(data, ensure_ascii=False, separators=(", ", ": "))
         t.add_row(str(e.seq), _when(e.at), _t(by), _t(e.action), _t(details if len(details) <= 300 else details[:297] + "…"))
     state.console.print(t)
 
 
-# ---------------------------------------------------------------- parties and users
+# ---------------------------------------------------------------- parties
 
 
 @parties_app.command("create")
@@ -693,7 +736,7 @@ def parties_create(
     """Create a person or organisation and print its id (for `cases create --customer`)."""
     state = _state(ctx)
     cmd = PartyCreate.model_validate({"kind": kind, "name": name, "email": email, "phone": phone, "address": address})
-    party = parties.create_party(state.db, state.actor, cmd)
+    party = parties.create_party(state.db, state.who, cmd)
     if as_json:
         _print_json(party)
     else:
@@ -709,7 +752,7 @@ def parties_list(
 ) -> None:
     """List parties by name."""
     state = _state(ctx)
-    found = parties.list_parties(state.db, name, limit)
+    found = parties.list_parties(state.db, state.who, name, limit)
     if as_json:
         _print_json(_dump(found))
         return
@@ -720,36 +763,212 @@ def parties_list(
     state.console.print(t)
 
 
+# ---------------------------------------------------------------- accounts
+
+TeamsOption = Annotated[list[str] | None, typer.Option("--team", metavar="TEAM", help="A team (repeat the option for several).")]
+PasswordStdin = Annotated[bool, typer.Option("--password-stdin", help="Read the password from standard input (for scripts; one line).")]
+EmailArg = Annotated[str, typer.Argument(metavar="EMAIL", help="The account's email (or id).", show_default=False)]
+
+
+def _read_password(*, prompt: bool, stdin: bool) -> str | None:
+    """A password from standard input, or typed twice at a hidden prompt; ``None`` when neither was asked for."""
+    if prompt and stdin:
+        raise InvalidInput("give either --password (prompt) or --password-stdin, not both", field="password")
+    if stdin:
+        text = typer.get_text_stream("stdin").read()
+        password = text.removesuffix("\n").removesuffix("\r")
+        if not password:
+            raise InvalidInput("no password on standard input", field="password")
+        return password
+    if prompt:
+        return str(typer.prompt("Password", hide_input=True, confirmation_prompt=True))
+    return None
+
+
+def _account_line(view: accounts.AccountView) -> str:
+    teams = f", teams: {', '.join(view.teams)}" if view.teams else ""
+    state = "" if view.is_active else ", disabled"
+    return f"{view.email} ({view.role.value}{teams}{state})"
+
+
+def _update_account(ctx: typer.Context, key: str, fields: dict[str, Any]) -> accounts.AccountView:
+    state = _state(ctx)
+    target = _account(state, key, "email")
+    return accounts.update_account(state.db, state.who, target.id, accounts.AccountUpdate.model_validate(fields))
+
+
 @users_app.command("create")
 def users_create(
     ctx: typer.Context,
     name: Annotated[str, typer.Option(show_default=False)],
     email: Annotated[str, typer.Option(show_default=False)],
+    role: Annotated[Role, typer.Option(case_sensitive=False, help="What the account may do.")] = Role.CASE_WORKER,
+    team: TeamsOption = None,
+    party: Annotated[str | None, typer.Option(metavar="PARTY_ID", help="The party a customer account belongs to.")] = None,
+    password: Annotated[bool, typer.Option("--password", help="Set a password, typed at a hidden prompt (twice).")] = False,
+    password_stdin: PasswordStdin = False,
     as_json: JsonFlag = False,
 ) -> None:
-    """Create a staff user."""
+    """Create an account. Without a password it cannot sign in (API tokens still work).
+
+    The first administrator is created the same way: the CLI acts as the built-in system account.
+    """
     state = _state(ctx)
-    user = users.create_user(state.db, state.actor, UserCreate.model_validate({"name": name, "email": email}))
+    secret = _read_password(prompt=password, stdin=password_stdin)
+    fields = {"name": name, "email": email, "role": role, "teams": team or [], "party_id": party, "password": secret}
+    view = accounts.create_account(state.db, state.who, accounts.AccountCreate.model_validate(fields))
     if as_json:
-        _print_json(user)
+        _print_json(view)
     else:
-        typer.echo(f"created user {user.email} ({user.id})")
+        typer.echo(f"created account {_account_line(view)}, id {view.id}")
 
 
 @users_app.command("list")
 def users_list(ctx: typer.Context, as_json: JsonFlag = False) -> None:
-    """List users by name."""
+    """List accounts by name."""
     state = _state(ctx)
-    found = users.list_users(state.db, 1000)
+    found = accounts.list_accounts(state.db, state.who, limit=5000)
     if as_json:
         _print_json(_dump(found))
         return
-    t = Table("Name", "Email", "Created", "Id", header_style="bold", box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False)
+    t = Table("Name", "Email", "Role", "Teams", "Active", header_style="bold", box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False)
     t.columns[1].overflow = "fold"
-    t.columns[2].no_wrap = t.columns[3].no_wrap = True
+    t.columns[2].no_wrap = t.columns[4].no_wrap = True
     for u in found:
-        t.add_row(_t(u.name), _t(u.email), _when(u.created_at), str(u.id))
+        t.add_row(_t(u.name), _t(u.email), _t(u.role.value), _t(", ".join(u.teams)), _t("yes") if u.is_active else _t("no", "red"))
     state.console.print(t)
+
+
+@users_app.command("disable")
+def users_disable(ctx: typer.Context, email: EmailArg) -> None:
+    """Disable an account: it can no longer sign in or use its tokens; its history stays."""
+    typer.echo(f"disabled {_account_line(_update_account(ctx, email, {'is_active': False}))}")
+
+
+@users_app.command("enable")
+def users_enable(ctx: typer.Context, email: EmailArg) -> None:
+    """Enable a disabled account again."""
+    typer.echo(f"enabled {_account_line(_update_account(ctx, email, {'is_active': True}))}")
+
+
+@users_app.command("set-role")
+def users_set_role(
+    ctx: typer.Context,
+    email: EmailArg,
+    role: Annotated[Role, typer.Argument(case_sensitive=False, help="The new role.", show_default=False)],
+) -> None:
+    """Change an account's role."""
+    typer.echo(f"updated {_account_line(_update_account(ctx, email, {'role': role}))}")
+
+
+@users_app.command("set-teams")
+def users_set_teams(
+    ctx: typer.Context,
+    email: EmailArg,
+    team: TeamsOption = None,
+    none: Annotated[bool, typer.Option("--none", help="Remove the account from all its teams.")] = False,
+) -> None:
+    """Replace an account's teams (case workers and supervisors see their teams' cases)."""
+    if none and team:
+        raise InvalidInput("give either --team or --none, not both", field="team")
+    if not none and not team:
+        raise InvalidInput("give the teams with --team (repeatable), or --none to clear them", field="team")
+    typer.echo(f"updated {_account_line(_update_account(ctx, email, {'teams': team or []}))}")
+
+
+@users_app.command("set-password")
+def users_set_password(ctx: typer.Context, email: EmailArg, password_stdin: PasswordStdin = False) -> None:
+    """Set an account's password (typed twice at a hidden prompt, or from standard input); also lifts a lockout."""
+    state = _state(ctx)
+    target = _account(state, email, "email")  # a typo in the email fails before the prompt
+    secret = _read_password(prompt=not password_stdin, stdin=password_stdin)
+    view = accounts.update_account(state.db, state.who, target.id, accounts.AccountUpdate(password=secret))
+    typer.echo(f"password set for {view.email}")
+
+
+# ---------------------------------------------------------------- API tokens
+
+TokenOwner = Annotated[
+    str | None, typer.Option("--as", metavar="EMAIL", help="The account the token belongs to (by email or id).", show_default=False)
+]
+
+
+def _token_owner(ctx: typer.Context, acting: str | None) -> Principal:
+    state = _state(ctx)
+    key = acting or state.acting
+    if not key:
+        raise InvalidInput("API tokens belong to an account: give --as EMAIL", field="as")
+    return state.principal(key)
+
+
+def _token_status(tok: auth.TokenView, now: dt.datetime) -> str:
+    if tok.revoked_at is not None:
+        return "revoked"
+    if tok.expires_at is not None and tok.expires_at <= now:
+        return "expired"
+    return "active"
+
+
+@tokens_app.command("create")
+def tokens_create(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Option(help="What the token is for, e.g. 'nightly export'.", show_default=False)],
+    acting: TokenOwner = None,
+    scope: Annotated[Scope, typer.Option(case_sensitive=False, help="read: only the account's read permissions.")] = Scope.READ,
+    days: Annotated[int, typer.Option(min=1, max=3650, help="Days until the token expires.")] = 90,
+    as_json: JsonFlag = False,
+) -> None:
+    """Create a personal API token and print it. It is shown only this once."""
+    state = _state(ctx)
+    owner = _token_owner(ctx, acting)
+    if not name.strip():
+        raise InvalidInput("must not be empty", field="name")
+    new = auth.create_token(state.db, owner, name.strip(), scope, days)
+    if as_json:
+        _print_json(new)
+        return
+    typer.echo(new.token)
+    expires = new.expires_at.strftime("%Y-%m-%d") if new.expires_at else "never"
+    typer.echo(f"{scope.value} token {new.name!r} ({new.id}) expires {expires}; store it now: it is not shown again", err=True)
+
+
+@tokens_app.command("list")
+def tokens_list(ctx: typer.Context, acting: TokenOwner = None, as_json: JsonFlag = False) -> None:
+    """List an account's API tokens (never the secrets themselves)."""
+    state = _state(ctx)
+    found = auth.list_tokens(state.db, _token_owner(ctx, acting))
+    if as_json:
+        _print_json(_dump(found))
+        return
+    if not found:
+        typer.echo("no tokens")
+        return
+    now = dt.datetime.now(dt.UTC)
+    t = Table("Id", "Name", "Prefix", "Scope", "Created", "Expires", "Status", header_style="bold", box=box.SIMPLE_HEAD,
+              pad_edge=False, show_edge=False)  # fmt: skip
+    t.columns[0].no_wrap = True
+    for tok in found:
+        status = _token_status(tok, now)
+        t.add_row(str(tok.id), _t(tok.name), _t(tok.prefix + "…"), _t(tok.scope.value), _when(tok.created_at),
+                  _when(tok.expires_at) or "never", _t(status, "" if status == "active" else "dim"))  # fmt: skip
+    state.console.print(t)
+
+
+@tokens_app.command("revoke")
+def tokens_revoke(
+    ctx: typer.Context,
+    token_id: Annotated[str, typer.Argument(metavar="TOKEN_ID", help="The token's id (see `tokens list`).", show_default=False)],
+    acting: TokenOwner = None,
+) -> None:
+    """Revoke an API token at once (an administrator may revoke anyone's)."""
+    state = _state(ctx)
+    owner = _token_owner(ctx, acting)
+    try:
+        key = uuid.UUID(token_id)
+    except ValueError:
+        raise InvalidInput(f"not a token id: {token_id!r}", field="token") from None
+    auth.revoke_token(state.db, owner, key)
+    typer.echo(f"token {key} revoked")
 
 
 # ---------------------------------------------------------------- audit
@@ -760,7 +979,7 @@ def audit_verify(ctx: typer.Context, as_json: JsonFlag = False) -> None:
     """Recompute the hash chain over every audit entry; exit 1 naming the first bad entry."""
     state = _state(ctx)
     with state.console.status("Verifying the audit chain…"):
-        report = history.verify_audit(state.db)
+        report = history.verify_audit(state.db, state.who)
     if as_json:
         _print_json(report)
     elif report.ok:

@@ -6,6 +6,12 @@ deterministic for a given seed and date (identifiers and "now" timestamps aside)
 bank, "Northbank", with complaints, support tickets, onboarding (KYC) cases and disputed
 or fraudulent transactions, spread over the last six months and over every phase.
 
+The demo creates accounts people can sign in with, all with the password ``DEMO_PASSWORD``:
+an administrator, two supervisors, case workers in the teams that handle each case type
+("complaints", "support", "onboarding", "fraud"), an auditor, two customers (linked to their
+party, so they see their own cases) and an external investigator (a third party that some fraud
+cases are shared with). Cases are worked by the members of their team, as the real thing would be.
+
 Each service call is one durable transaction, so the generator keeps the number of calls
 per case modest (about ten on average).
 """
@@ -21,9 +27,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from casework.domain.access import Principal, Role
 from casework.domain.errors import NotFound
 from casework.domain.lifecycle import ORDER, Phase, Priority
-from casework.services import cases, lifecycle, notes, parties, plans, users
+from casework.services import accounts, auth, cases, lifecycle, notes, parties, plans, sharing
 from casework.services.database import Database
 from casework.services.schemas import (
     CaseCreate,
@@ -44,32 +51,47 @@ from casework.services.schemas import (
     TaskStatus,
     TaskUpdate,
     TransitionRequest,
-    UserCreate,
 )
+from casework.services.sharing import ShareCreate, SharePart
 
 HISTORY_DAYS = 182
 DOMAIN = "northbank.example"
 
-# ---------------------------------------------------------------- staff and teams
+# ---------------------------------------------------------------- accounts and teams
 
+#: The one password of every demo account, so people can sign in and try the product.
+#: Demo data only: never load the demo into a database that holds real cases.
+DEMO_PASSWORD = "casework-demo-2026"
+
+#: The team that handles each case type; members of a team see its cases.
 TEAMS = {
-    "complaint": "Customer Relations",
-    "support_ticket": "Digital Service Desk",
-    "onboarding": "Onboarding & KYC",
-    "disputed_transaction": "Fraud & Disputes",
+    "complaint": "complaints",
+    "support_ticket": "support",
+    "onboarding": "onboarding",
+    "disputed_transaction": "fraud",
 }
 
-STAFF: list[tuple[str, str]] = [
-    ("Amira Haddad", "Customer Relations"),
-    ("Tom Whitaker", "Customer Relations"),
-    ("Priya Raman", "Digital Service Desk"),
-    ("Lucas Moreau", "Digital Service Desk"),
-    ("Grace Okafor", "Onboarding & KYC"),
-    ("Jonas Lindqvist", "Onboarding & KYC"),
-    ("Sofia Marquez", "Fraud & Disputes"),
-    ("Daniel Brennan", "Fraud & Disputes"),
-    ("Mei Chen", "Fraud & Disputes"),
+#: Staff accounts: name, role, teams. Case workers and supervisors handle the cases of their teams.
+#: Kept to about a dozen accounts in all: each password hash (argon2) costs a noticeable fraction of a second.
+STAFF: list[tuple[str, Role, tuple[str, ...]]] = [
+    ("Hannah Clarke", Role.ADMINISTRATOR, ()),
+    ("Amira Haddad", Role.SUPERVISOR, ("complaints", "support")),
+    ("Sofia Marquez", Role.SUPERVISOR, ("fraud", "onboarding")),
+    ("Tom Whitaker", Role.CASE_WORKER, ("complaints",)),
+    ("Priya Raman", Role.CASE_WORKER, ("support",)),
+    ("Grace Okafor", Role.CASE_WORKER, ("onboarding",)),
+    ("Daniel Brennan", Role.CASE_WORKER, ("fraud",)),
+    ("Mei Chen", Role.CASE_WORKER, ("fraud",)),
+    ("Ruth Adler", Role.AUDITOR, ()),
 ]
+
+#: Customers with an account (linked to their party), and one third party (an external investigator
+#: that fraud cases are shared with).
+CUSTOMERS: list[tuple[str, str]] = [
+    ("Olivia Bennett", "olivia.bennett@mail.example"),
+    ("Kwame Mensah", "kwame.mensah@post.example"),
+]
+THIRD_PARTY = ("Kestrel Investigations", "cases@kestrel-investigations.example")
 
 # ---------------------------------------------------------------- customers
 
@@ -426,6 +448,16 @@ SHARED_NOTES = [
     "We have completed the agreed action. Please let us know if anything is still not right.",
     "Your case is now closed. You can reply to this message within 6 months if you are not satisfied.",
 ]
+CUSTOMER_NOTES = [
+    "I have uploaded the documents you asked for. Please let me know if anything else is needed.",
+    "Thank you for getting back to me so quickly.",
+    "Could you tell me roughly how long this will take?",
+]
+THIRD_PARTY_TASKS = [
+    "Obtain the merchant's records of the disputed transaction",
+    "Trace the beneficiary account and report findings",
+    "Review device and login evidence for the disputed session",
+]
 RISK_NOTES = [
     "Risk raised: large amount and new payee pattern. Fraud team informed.",
     "Risk assessment recorded; customer flagged as potentially vulnerable.",
@@ -453,21 +485,40 @@ Move = tuple[Phase, str | None, str | None]  # target, reason, outcome
 
 
 @dataclass
+class DemoAccount:
+    """A demo account people can sign in with (all share :data:`DEMO_PASSWORD`)."""
+
+    name: str
+    email: str
+    role: Role
+    teams: tuple[str, ...] = ()
+
+
+@dataclass
 class DemoReport:
     cases: int = 0
-    users: int = 0
+    accounts: int = 0  # accounts created by this run (existing demo accounts are reused)
     parties: int = 0
     service_calls: int = 0
     seconds: float = 0.0
     by_phase: Counter[str] = field(default_factory=Counter)
     by_type: Counter[str] = field(default_factory=Counter)
+    sign_ins: list[DemoAccount] = field(default_factory=list)
+
+
+def _email(name: str) -> str:
+    return name.lower().replace(" ", ".") + "@" + DOMAIN
 
 
 class _Loader:
-    def __init__(self, db: Database, actor_id: uuid.UUID, rng: random.Random, now: dt.datetime, report: DemoReport) -> None:
-        self.db, self.actor, self.rng, self.now, self.report = db, actor_id, rng, now, report
+    def __init__(self, db: Database, who: Principal, rng: random.Random, now: dt.datetime, report: DemoReport) -> None:
+        self.db, self.who, self.rng, self.now, self.report = db, who, rng, now, report
         self.midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
-        self.staff: dict[str, list[uuid.UUID]] = {}
+        self.handlers: dict[str, list[Principal]] = {}  # team -> its case workers and supervisors
+        self.customers: list[Principal] = []  # customers with an account
+        self.third_party: Principal | None = None
+        self.customer_queue: list[tuple[int, Principal]] = []  # (case index, customer) still to give a case
+        self.shared_once = False
         self.people: list[uuid.UUID] = []
         self.organisations: dict[str, uuid.UUID] = {}
         self.merchants: dict[str, uuid.UUID] = {}
@@ -476,17 +527,48 @@ class _Loader:
         self.report.service_calls += 1
         return fn(*args, **kwargs)
 
-    # ------------------------------------------------------------ reference data
+    # ------------------------------------------------------------ accounts and reference data
 
-    def ensure_staff(self) -> None:
-        for name, team in STAFF:
-            email = name.lower().replace(" ", ".") + "@" + DOMAIN
+    def account(self, cmd: accounts.AccountCreate) -> Principal:
+        """The principal of a demo account, created (with the demo password) unless it exists already."""
+        try:
+            view = accounts.get_account(self.db, self.who, cmd.email)
+        except NotFound:
+            view = self.call(accounts.create_account, self.db, self.who, cmd)
+            self.report.accounts += 1
+        self.report.sign_ins.append(DemoAccount(view.name, view.email, view.role, tuple(view.teams)))
+        principal: Principal = auth.load_principal(self.db, view.id)
+        return principal
+
+    def ensure_accounts(self) -> None:
+        for name, role, teams in STAFF:
+            cmd = accounts.AccountCreate(name=name, email=_email(name), role=role, teams=list(teams), password=DEMO_PASSWORD)
+            principal = self.account(cmd)
+            if role in (Role.CASE_WORKER, Role.SUPERVISOR):
+                for team in teams:
+                    self.handlers.setdefault(team, []).append(principal)
+        for name, email in CUSTOMERS:
             try:
-                user_id = users.find_user(self.db, email).id
+                party_id = accounts.get_account(self.db, self.who, email).party_id
             except NotFound:
-                user_id = self.call(users.create_user, self.db, self.actor, UserCreate(name=name, email=email)).id
-                self.report.users += 1
-            self.staff.setdefault(team, []).append(user_id)
+                party_id = None
+            if party_id is None:
+                party = self._person().model_copy(update={"name": name, "email": email})
+                party_id = self.call(parties.create_party, self.db, self.who, party).id
+                self.report.parties += 1
+            cmd = accounts.AccountCreate(name=name, email=email, role=Role.CUSTOMER, party_id=party_id, password=DEMO_PASSWORD)
+            self.customers.append(self.account(cmd))
+        name, email = THIRD_PARTY
+        self.third_party = self.account(accounts.AccountCreate(name=name, email=email, role=Role.THIRD_PARTY, password=DEMO_PASSWORD))
+
+    def plan_customer_cases(self, count: int) -> None:
+        """Give each demo customer a few cases, spread over the period, so they see something when they sign in."""
+        if not self.customers or count < 1:
+            return
+        per_customer = max(2, count // 50)
+        wanted = min(count, per_customer * len(self.customers))
+        indices = sorted(self.rng.sample(range(count), k=wanted))
+        self.customer_queue = [(i, self.customers[n % len(self.customers)]) for n, i in enumerate(indices)]
 
     def _person(self) -> PartyCreate:
         rng = self.rng
@@ -517,24 +599,35 @@ class _Loader:
             registration_number=f"{rng.randint(1000000, 15999999):08d}",
         )
 
-    def customer_for(self, spec: CaseSpec) -> uuid.UUID:
-        """Organisations are one party per name; about a third of personal cases come from a returning customer."""
+    def customer_for(self, index: int, spec: CaseSpec) -> tuple[uuid.UUID, Principal | None]:
+        """The case's customer party, and their account if they have one.
+
+        Organisations are one party per name; demo customers with an account get the personal cases
+        planned for them; about a third of the other personal cases come from a returning customer.
+        """
+        if not spec.organisation_customer and self.customer_queue and self.customer_queue[0][0] <= index:
+            _, account = self.customer_queue.pop(0)
+            assert account.party_id is not None
+            return account.party_id, account
+        return self._party_for(spec), None
+
+    def _party_for(self, spec: CaseSpec) -> uuid.UUID:
         if spec.organisation_customer:
             name = spec.custom_data.get("company_name") or self.rng.choice(ORGANISATIONS)
             if name not in self.organisations:
-                self.organisations[name] = self.call(parties.create_party, self.db, self.actor, self._organisation(name)).id
+                self.organisations[name] = self.call(parties.create_party, self.db, self.who, self._organisation(name)).id
                 self.report.parties += 1
             return self.organisations[name]
         if self.people and self.rng.random() < 0.35:
             return self.rng.choice(self.people)
-        person: uuid.UUID = self.call(parties.create_party, self.db, self.actor, self._person()).id
+        person: uuid.UUID = self.call(parties.create_party, self.db, self.who, self._person()).id
         self.report.parties += 1
         self.people.append(person)
         return person
 
     def merchant(self, name: str) -> uuid.UUID:
         if name not in self.merchants:
-            self.merchants[name] = self.call(parties.create_party, self.db, self.actor, self._organisation(name)).id
+            self.merchants[name] = self.call(parties.create_party, self.db, self.who, self._organisation(name)).id
             self.report.parties += 1
         return self.merchants[name]
 
@@ -562,27 +655,40 @@ class _Loader:
                 moves.append((rng.choice([Phase.ASSESSMENT, Phase.PLANNING]), rng.choice(REOPEN_REASONS), None))
         return moves
 
-    def note(self, key: uuid.UUID, actor: uuid.UUID, body: str, shared: bool = False) -> None:
+    def note(self, key: uuid.UUID, actor: Principal, body: str, shared: bool = False) -> None:
         visibility = NoteVisibility.SHARED if shared else NoteVisibility.INTERNAL
         self.call(notes.add_note, self.db, actor, key, NoteCreate(body=body, visibility=visibility))
 
-    def communicate(self, key: uuid.UUID, actor: uuid.UUID, party: uuid.UUID, at: dt.datetime, direction: Direction,
+    def communicate(self, key: uuid.UUID, actor: Principal, party: uuid.UUID, at: dt.datetime, direction: Direction,
                     subject: str, body: str) -> None:  # fmt: skip
         channel = self.rng.choice(INBOUND_CHANNELS if direction is Direction.INBOUND else [Channel.EMAIL, Channel.PHONE, Channel.LETTER])
         cmd = CommunicationCreate(channel=channel, direction=direction, subject=subject, body=body, occurred_at=min(at, self.now),
                                   party_id=party)  # fmt: skip
         self.call(notes.add_communication, self.db, actor, key, cmd)
 
-    def one_case(self, opened: dt.datetime) -> None:
+    def share_with_third_party(self, key: uuid.UUID, handler: Principal, goal: uuid.UUID, opened: dt.datetime) -> uuid.UUID | None:
+        """Share a dispute with the external investigator and give them a task; returns the task."""
+        if self.third_party is None:
+            return None
+        share = ShareCreate(user_id=self.third_party.user_id, parts=[SharePart.TASKS, SharePart.NOTES])
+        self.call(sharing.share_case, self.db, handler, key, share)
+        due = (opened + dt.timedelta(days=10)).date()
+        task = TaskCreate(title=self.rng.choice(THIRD_PARTY_TASKS), assignee_id=self.third_party.user_id, due_date=due)
+        task_id: uuid.UUID = self.call(plans.add_task, self.db, handler, key, goal, task).id
+        self.note(key, handler, "We have asked Kestrel Investigations to review the transaction evidence.", shared=True)
+        self.shared_once = True
+        return task_id
+
+    def one_case(self, index: int, opened: dt.datetime) -> None:
         rng = self.rng
         case_type = rng.choices(list(TYPE_WEIGHTS), weights=list(TYPE_WEIGHTS.values()))[0]
         spec = GENERATORS[case_type](rng, opened)
-        customer = self.customer_for(spec)
+        customer, customer_account = self.customer_for(index, spec)
         age_days = (self.midnight - opened).total_seconds() / 86400
         weights = _phase_weights(age_days)
         target = rng.choices(list(weights), weights=list(weights.values()))[0]
         team = TEAMS[case_type]
-        handler = rng.choice(self.staff[team])
+        handler = rng.choice(self.handlers[team])
         assigned = target not in ("screening", "screened_out") or rng.random() < 0.4
         extra = rng.choice(["", "", " Customer asked to be contacted by email.", " Customer prefers a call after 5pm.",
                             " Customer has been with the bank for over 20 years.", " Second contact about this issue."])  # fmt: skip
@@ -596,7 +702,7 @@ class _Loader:
                 description=spec.description + extra,
                 priority=spec.priority,
                 risk_score=spec.risk,
-                assignee_id=handler if assigned else None,
+                assignee_id=handler.user_id if assigned else None,
                 team=team,
                 customer_party_id=customer,
                 custom_data=spec.custom_data,
@@ -618,6 +724,7 @@ class _Loader:
 
         tasks: list[uuid.UUID] = []
         goal: uuid.UUID | None = None
+        outside_task: uuid.UUID | None = None
         seen: set[Phase] = {Phase.SCREENING}
         phase = Phase.SCREENING
         for to_phase, reason, outcome in self.moves(target, case_type):
@@ -628,7 +735,9 @@ class _Loader:
             first_time = to_phase not in seen
             seen.add(to_phase)
             previous, phase = phase, to_phase
-            if to_phase is Phase.ASSESSMENT and first_time and rng.random() < 0.35:
+            if to_phase is Phase.ASSESSMENT and first_time and customer_account is not None and rng.random() < 0.6:
+                self.note(key, customer_account, rng.choice(CUSTOMER_NOTES), shared=True)
+            elif to_phase is Phase.ASSESSMENT and first_time and rng.random() < 0.35:
                 self.note(key, handler, rng.choice(INTERNAL_NOTES))
             elif to_phase is Phase.RISK and first_time and spec.risk >= 60 and rng.random() < 0.6:
                 self.note(key, handler, rng.choice(RISK_NOTES))
@@ -638,16 +747,22 @@ class _Loader:
                 count = 3 if rng.random() < 0.3 else 2
                 for i, title in enumerate(task_titles[:count]):
                     due = (opened + dt.timedelta(days=SLA_DAYS[spec.priority] + 3 * i)).date()
-                    task = TaskCreate(title=title, assignee_id=handler, due_date=due)
+                    task = TaskCreate(title=title, assignee_id=handler.user_id, due_date=due)
                     tasks.append(self.call(plans.add_task, self.db, handler, key, goal, task).id)
+                if case_type == "disputed_transaction" and (not self.shared_once or rng.random() < 0.2):
+                    outside_task = self.share_with_third_party(key, handler, goal, opened)
             elif to_phase is Phase.PLANNING and returning and goal is not None and rng.random() < 0.6:
-                task = TaskCreate(title="Agree the next action with the customer", assignee_id=handler)
+                task = TaskCreate(title="Agree the next action with the customer", assignee_id=handler.user_id)
                 tasks.append(self.call(plans.add_task, self.db, handler, key, goal, task).id)
             elif to_phase is Phase.IMPLEMENTATION and first_time and rng.random() < 0.4:
                 self.communicate(key, handler, customer, opened + dt.timedelta(hours=rng.randint(4, 72)), Direction.OUTBOUND,
                                  f"Update on your case {view.reference}", rng.choice(SHARED_NOTES[:3]))  # fmt: skip
             elif to_phase is Phase.FOLLOW_UP and first_time and tasks:
                 self.call(plans.update_task, self.db, handler, key, tasks[0], TaskUpdate(status=TaskStatus.DONE))
+                if outside_task is not None and self.third_party is not None:
+                    # The investigator closes their own task (third parties may change only its status).
+                    done = TaskUpdate(status=TaskStatus.DONE)
+                    self.call(plans.update_task, self.db, self.third_party, key, outside_task, done)
                 if rng.random() < 0.3:
                     self.note(key, handler, SHARED_NOTES[2], shared=True)
             elif to_phase is Phase.EVALUATION and first_time and len(tasks) > 1:
@@ -662,20 +777,26 @@ class _Loader:
 
 def load_demo(
     db: Database,
-    actor_id: uuid.UUID,
+    who: Principal,
     *,
     cases: int = 300,
     seed: int = 42,
     now: dt.datetime | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> DemoReport:
-    """Create ``cases`` demo cases (plus staff users and customers); ``progress`` is told after each case."""
+    """Create ``cases`` demo cases, plus the demo accounts and customers.
+
+    ``who`` sets things up (accounts, parties) and must be an administrator, normally the system
+    principal; the cases themselves are worked by the demo case workers and supervisors of the team
+    that handles each case type. ``progress`` is told after each case.
+    """
     started = time.perf_counter()
     now = now or dt.datetime.now(dt.UTC)
     rng = random.Random(seed)
     report = DemoReport()
-    loader = _Loader(db, actor_id, rng, now, report)
-    loader.ensure_staff()
+    loader = _Loader(db, who, rng, now, report)
+    loader.ensure_accounts()
+    loader.plan_customer_cases(cases)
     # Cases open on the days before today, more of them recently (the service is growing), mostly in
     # working hours; ages count from midnight so the data set depends on the seed and the date only.
     # Cases are created in date order so that references grow with the opening date.
@@ -686,8 +807,8 @@ def load_demo(
         hour = rng.choice([8, 9, 9, 10, 10, 11, 12, 13, 14, 14, 15, 16, 17, 19, 22])
         time_of_day = dt.timedelta(hours=hour, minutes=rng.randint(0, 59), seconds=rng.randint(0, 59))
         openings.append(midnight - dt.timedelta(days=days_ago) + time_of_day)
-    for opened in sorted(openings):
-        loader.one_case(opened)
+    for index, opened in enumerate(sorted(openings)):
+        loader.one_case(index, opened)
         if progress is not None:
             progress(1)
     report.seconds = time.perf_counter() - started

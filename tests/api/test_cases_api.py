@@ -289,20 +289,6 @@ def test_unknown_route_is_a_404_problem(api: TestClient) -> None:
     problem(api.get("/api/v1/nothing-here"), 404)
 
 
-def test_acting_user_header(api: TestClient) -> None:
-    user = api.post("/api/v1/users", json={"name": "Una User", "email": "una@example.org"}).json()
-    resp = api.post(CASES, json={"case_type": "complaint", "title": "By Una"}, headers={"X-Casework-User": "una@example.org"})
-    assert resp.status_code == 201
-    entries = api.get(f"{CASES}/{resp.json()['id']}/history").json()
-    assert entries[0]["actor_id"] == user["id"]
-    problem(
-        api.post(CASES, json={"case_type": "complaint", "title": "x"}, headers={"X-Casework-User": "ghost@example.org"}),
-        401,
-        "X-Casework-User",
-    )
-    problem(api.post(CASES, json={"case_type": "complaint", "title": "x"}, headers={"X-Casework-User": "nul\x00@example.org"}), 401)
-
-
 # ------------------------------------------------------------------ listing, pagination, search
 
 

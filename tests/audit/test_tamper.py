@@ -20,11 +20,12 @@ from sqlalchemy.exc import DBAPIError
 
 from casework.api.app import create_app
 from casework.audit.chain import GENESIS, Record, compute_hash, verify
+from casework.domain.access import Principal, Role, Scope
 from casework.domain.lifecycle import Phase
-from casework.services import history, notes
+from casework.services import auth, history, notes
 from casework.services.schemas import NoteCreate
 from casework.store.unit_of_work import Database
-from tests.factories import audit_count, move, new_case
+from tests.factories import audit_count, move, new_case, principal
 
 _PG_TRIGGER = (
     "CREATE TRIGGER audit_entries_append_only BEFORE UPDATE OR DELETE ON audit_entries "
@@ -33,7 +34,7 @@ _PG_TRIGGER = (
 
 
 @pytest.fixture
-def chain(db: Database, actor: uuid.UUID) -> int:
+def chain(db: Database, actor: Principal) -> int:
     """A chain of ten entries: user, two cases, notes and transitions. Returns its length."""
     one, two = new_case(db, actor), new_case(db, actor, title="Second")
     notes.add_note(db, actor, one.id, NoteCreate(body="first note"))
@@ -71,8 +72,8 @@ def _sql(db: Database, statement: str, **params: object) -> None:
         conn.execute(text(statement), params)
 
 
-def test_an_intact_chain_verifies(db: Database, chain: int) -> None:
-    report = history.verify_audit(db)
+def test_an_intact_chain_verifies(db: Database, chain: int, actor: Principal) -> None:
+    report = history.verify_audit(db, actor)
     assert report.ok
     assert (report.checked, report.first_bad_seq, report.problem) == (chain, None, None)
     assert report.message == f"audit chain intact: {chain} entries verified"
@@ -91,14 +92,14 @@ def test_entries_link_each_to_the_one_before(db: Database, chain: int) -> None:
 @pytest.mark.parametrize(
     "statement", ["UPDATE audit_entries SET action = 'case.forged' WHERE seq = 3", "DELETE FROM audit_entries WHERE seq = 3"]
 )
-def test_the_table_refuses_update_and_delete(db: Database, chain: int, statement: str) -> None:
+def test_the_table_refuses_update_and_delete(db: Database, chain: int, statement: str, actor: Principal) -> None:
     with pytest.raises(DBAPIError, match="append-only"):
         _sql(db, statement)
-    assert history.verify_audit(db).ok
+    assert history.verify_audit(db, actor).ok
     assert audit_count(db) == chain
 
 
-def test_altered_data_is_named(unguarded: Database, chain: int, backend: str) -> None:
+def test_altered_data_is_named(unguarded: Database, chain: int, backend: str, actor: Principal) -> None:
     with unguarded.engine.connect() as conn:
         data = conn.execute(text("SELECT data FROM audit_entries WHERE seq = 4")).scalar_one()
     if isinstance(data, str):
@@ -106,7 +107,7 @@ def test_altered_data_is_named(unguarded: Database, chain: int, backend: str) ->
     data["body"] = "a different note"
     cast = "CAST(:d AS JSON)" if backend == "postgres" else ":d"
     _sql(unguarded, f"UPDATE audit_entries SET data = {cast} WHERE seq = 4", d=json.dumps(data))
-    report = history.verify_audit(unguarded)
+    report = history.verify_audit(unguarded, actor)
     assert not report.ok
     assert report.first_bad_seq == 4
     assert report.checked == 3
@@ -118,15 +119,15 @@ def test_altered_data_is_named(unguarded: Database, chain: int, backend: str) ->
     ("column", "value"),
     [("action", "case.forged"), ("actor_id", str(uuid.UUID(int=1))), ("case_id", None), ("at", "2020-01-01 00:00:00")],
 )
-def test_altered_fields_are_named(unguarded: Database, chain: int, backend: str, column: str, value: object) -> None:
+def test_altered_fields_are_named(unguarded: Database, chain: int, backend: str, column: str, value: object, actor: Principal) -> None:
     if column.endswith("_id") and value is not None and backend == "sqlite":
         value = uuid.UUID(str(value)).hex  # how the Uuid type stores it on SQLite
     _sql(unguarded, f"UPDATE audit_entries SET {column} = :v WHERE seq = 7", v=value)
-    report = history.verify_audit(unguarded)
+    report = history.verify_audit(unguarded, actor)
     assert (report.ok, report.first_bad_seq) == (False, 7)
 
 
-def test_a_recomputed_hash_is_caught_by_the_next_link(unguarded: Database, chain: int) -> None:
+def test_a_recomputed_hash_is_caught_by_the_next_link(unguarded: Database, chain: int, actor: Principal) -> None:
     """Rewriting an entry and its own hash consistently still breaks the link from the next one."""
     with unguarded.engine.connect() as conn:
         row = conn.execute(text("SELECT * FROM audit_entries WHERE seq = 5")).mappings().one()
@@ -140,63 +141,67 @@ def test_a_recomputed_hash_is_caught_by_the_next_link(unguarded: Database, chain
         prev_hash=row["prev_hash"],
     )
     _sql(unguarded, "UPDATE audit_entries SET action = 'case.forged', hash = :h WHERE seq = 5", h=forged)
-    report = history.verify_audit(unguarded)
+    report = history.verify_audit(unguarded, actor)
     assert (report.ok, report.first_bad_seq) == (False, 6)
     assert "previous-hash link" in (report.problem or "")
 
 
-def test_a_deleted_middle_entry_is_named(unguarded: Database, chain: int) -> None:
+def test_a_deleted_middle_entry_is_named(unguarded: Database, chain: int, actor: Principal) -> None:
     _sql(unguarded, "DELETE FROM audit_entries WHERE seq = 6")
-    report = history.verify_audit(unguarded)
+    report = history.verify_audit(unguarded, actor)
     assert (report.ok, report.first_bad_seq, report.checked) == (False, 6, 5)
     assert "entry 6 is missing (deleted)" in (report.problem or "")
 
 
-def test_a_deleted_first_entry_is_named(unguarded: Database, chain: int) -> None:
+def test_a_deleted_first_entry_is_named(unguarded: Database, chain: int, actor: Principal) -> None:
     _sql(unguarded, "DELETE FROM audit_entries WHERE seq = 1")
-    report = history.verify_audit(unguarded)
+    report = history.verify_audit(unguarded, actor)
     assert (report.ok, report.first_bad_seq) == (False, 1)
 
 
-def test_a_deleted_and_renumbered_entry_is_named(unguarded: Database, chain: int) -> None:
+def test_a_deleted_and_renumbered_entry_is_named(unguarded: Database, chain: int, actor: Principal) -> None:
     """Deleting entry 6 and shifting the later ones down hides the gap but not the broken link."""
     _sql(unguarded, "DELETE FROM audit_entries WHERE seq = 6")
     for seq in range(7, chain + 1):
         _sql(unguarded, "UPDATE audit_entries SET seq = :new WHERE seq = :old", new=seq - 1, old=seq)
-    report = history.verify_audit(unguarded)
+    report = history.verify_audit(unguarded, actor)
     assert (report.ok, report.first_bad_seq) == (False, 6)
     assert "previous-hash link" in (report.problem or "")
 
 
-def test_two_swapped_entries_are_named(unguarded: Database, chain: int) -> None:
+def test_two_swapped_entries_are_named(unguarded: Database, chain: int, actor: Principal) -> None:
     """Reorder: entries 3 and 8 trade places in the sequence."""
     _sql(unguarded, "UPDATE audit_entries SET seq = 1000 WHERE seq = 3")
     _sql(unguarded, "UPDATE audit_entries SET seq = 3 WHERE seq = 8")
     _sql(unguarded, "UPDATE audit_entries SET seq = 8 WHERE seq = 1000")
-    report = history.verify_audit(unguarded)
+    report = history.verify_audit(unguarded, actor)
     assert (report.ok, report.first_bad_seq, report.checked) == (False, 3, 2)
 
 
-def test_swapped_neighbours_are_named(unguarded: Database, chain: int) -> None:
+def test_swapped_neighbours_are_named(unguarded: Database, chain: int, actor: Principal) -> None:
     _sql(unguarded, "UPDATE audit_entries SET seq = 1000 WHERE seq = 9")
     _sql(unguarded, "UPDATE audit_entries SET seq = 9 WHERE seq = 10")
     _sql(unguarded, "UPDATE audit_entries SET seq = 10 WHERE seq = 1000")
-    report = history.verify_audit(unguarded)
+    report = history.verify_audit(unguarded, actor)
     assert (report.ok, report.first_bad_seq) == (False, 9)
 
 
-def test_the_api_reports_tampering(unguarded: Database, chain: int) -> None:
+def test_the_api_reports_tampering(unguarded: Database, chain: int, actor: Principal) -> None:
+    auditor = principal(unguarded, actor, "audrey@example.org", Role.AUDITOR)
+    token = auth.create_token(unguarded, auditor, "verification", Scope.READ).token
     with TestClient(create_app(unguarded)) as client:
-        assert client.get("/api/v1/audit/verify").json()["ok"] is True
+        assert client.get("/api/v1/audit/verify").status_code == 401  # the audit trail is not public
+        headers = {"Authorization": f"Bearer {token}"}
+        assert client.get("/api/v1/audit/verify", headers=headers).json()["ok"] is True
         _sql(unguarded, "DELETE FROM audit_entries WHERE seq = 2")
-        body = client.get("/api/v1/audit/verify").json()
+        body = client.get("/api/v1/audit/verify", headers=headers).json()
     assert body["ok"] is False
     assert body["first_bad_seq"] == 2
     assert body["checked"] == 1
     assert "entry 2" in body["message"]
 
 
-def test_new_entries_after_a_restored_trigger_still_chain(db: Database, chain: int, actor: uuid.UUID) -> None:
+def test_new_entries_after_a_restored_trigger_still_chain(db: Database, chain: int, actor: Principal) -> None:
     """Appends continue from the stored head, across transactions and database connections."""
     other = Database(db.url)
     try:
@@ -204,7 +209,7 @@ def test_new_entries_after_a_restored_trigger_still_chain(db: Database, chain: i
     finally:
         other.dispose()
     notes.add_note(db, actor, new_case(db, actor).id, NoteCreate(body="x"))
-    report = history.verify_audit(db)
+    report = history.verify_audit(db, actor)
     assert (report.ok, report.checked) == (True, chain + 3)
 
 

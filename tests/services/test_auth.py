@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select, update
 
 from casework.domain.access import Role, Scope
-from casework.domain.errors import DomainError, InvalidInput
+from casework.domain.errors import DomainError, Forbidden, InvalidInput
 from casework.domain.passwords import problems
 from casework.services import accounts, auth
 from casework.store.models import ApiToken, AuditEntry, User, WebSession
@@ -144,5 +144,12 @@ def test_customer_account_needs_a_party(db: Database) -> None:
 def test_only_administrators_manage_accounts(db: Database) -> None:
     make(db)
     worker = auth.login(db, "ann@example.org", GOOD)
-    with pytest.raises(auth.Forbidden):
+    with pytest.raises(Forbidden):
         accounts.create_account(db, worker, accounts.AccountCreate(name="Eve", email="eve@example.org", role=Role.ADMINISTRATOR))
+
+
+def test_password_spaces_are_kept_so_the_same_text_signs_in(db: Database) -> None:
+    accounts.create_account(db, None, accounts.AccountCreate(name="Sam", email="sam@example.org", password="  padded passphrase 7  "))
+    assert auth.login(db, "sam@example.org", "  padded passphrase 7  ").role is Role.CASE_WORKER
+    with pytest.raises(auth.AuthenticationFailed):
+        auth.login(db, "sam@example.org", "padded passphrase 7")

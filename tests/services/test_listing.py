@@ -10,9 +10,10 @@ from typing import Any
 
 import pytest
 
+from casework.domain.access import Principal
 from casework.domain.errors import InvalidInput
 from casework.domain.lifecycle import Phase
-from casework.services import cases, notes, parties, users
+from casework.services import cases, notes, parties
 from casework.services.schemas import (
     CaseFilter,
     CaseUpdate,
@@ -20,18 +21,17 @@ from casework.services.schemas import (
     NoteCreate,
     PartyCreate,
     SortKey,
-    UserCreate,
 )
 from casework.store.unit_of_work import Database
-from tests.factories import move, new_case
+from tests.factories import make_account, move, new_case
 
 T0 = dt.datetime(2026, 2, 1, 8, 0, tzinfo=dt.UTC)
 
 
 @pytest.fixture
-def population(db: Database, actor: uuid.UUID) -> list[CaseView]:
+def population(db: Database, actor: Principal) -> list[CaseView]:
     """Fourteen cases with ties in every sort column and gaps (None) in due date and risk score."""
-    worker = users.create_user(db, actor, UserCreate(name="Wes", email="wes@example.org"))
+    worker = make_account(db, actor, "wes@example.org")
     kinds = ["complaint", "support_ticket", "onboarding", "disputed_transaction"]
     made = []
     for i in range(14):
@@ -50,7 +50,7 @@ def population(db: Database, actor: uuid.UUID) -> list[CaseView]:
                 team="fraud" if i % 3 == 1 else None,
             )
         )
-    return [cases.get_case(db, c.id) for c in made]
+    return [cases.get_case(db, actor, c.id) for c in made]
 
 
 def _sort_value(view: CaseView, field: str) -> Any:
@@ -73,10 +73,10 @@ def _expected_order(views: list[CaseView], key: SortKey) -> list[uuid.UUID]:
     return [v.id for v in ordered]
 
 
-def _walk(db: Database, f: CaseFilter, key: SortKey, limit: int) -> list[list[uuid.UUID]]:
+def _walk(db: Database, actor: Principal, f: CaseFilter, key: SortKey, limit: int) -> list[list[uuid.UUID]]:
     pages, cursor = [], None
     while True:
-        page = cases.list_cases(db, f, sort=key, cursor=cursor, limit=limit)
+        page = cases.list_cases(db, actor, f, sort=key, cursor=cursor, limit=limit)
         pages.append([v.id for v in page.items])
         cursor = page.next_cursor
         if cursor is None:
@@ -84,10 +84,10 @@ def _walk(db: Database, f: CaseFilter, key: SortKey, limit: int) -> list[list[uu
         assert len(pages) < 100, "pagination does not terminate"
 
 
-def test_each_sort_key_pages_through_everything_in_order(db: Database, population: list[CaseView]) -> None:
+def test_each_sort_key_pages_through_everything_in_order(db: Database, actor: Principal, population: list[CaseView]) -> None:
     # One population for all twelve keys: building it is the slow part on PostgreSQL.
     for key in SortKey:
-        pages = _walk(db, CaseFilter(), key, limit=4)
+        pages = _walk(db, actor, CaseFilter(), key, limit=4)
         walked = [cid for page in pages for cid in page]
         assert len(walked) == len(set(walked)), f"{key.value}: a case appeared on two pages"
         assert set(walked) == {v.id for v in population}, f"{key.value}: a case was skipped"
@@ -95,21 +95,21 @@ def test_each_sort_key_pages_through_everything_in_order(db: Database, populatio
         assert [len(p) for p in pages] == [4, 4, 4, 2], key.value
 
 
-def test_pagination_respects_filters(db: Database, population: list[CaseView]) -> None:
+def test_pagination_respects_filters(db: Database, actor: Principal, population: list[CaseView]) -> None:
     fraud = [v for v in population if v.team == "fraud"]
     assert len(fraud) == 5
     for key in (SortKey.PRIORITY, SortKey.DUE_DESC, SortKey.RISK, SortKey.UPDATED_DESC):
-        walked = [cid for page in _walk(db, CaseFilter(team="fraud"), key, limit=2) for cid in page]
+        walked = [cid for page in _walk(db, actor, CaseFilter(team="fraud"), key, limit=2) for cid in page]
         assert walked == _expected_order(fraud, key), key.value
 
 
-def test_page_size_exactly_fills_the_last_page(db: Database, population: list[CaseView]) -> None:
-    pages = _walk(db, CaseFilter(), SortKey.REFERENCE, limit=7)
+def test_page_size_exactly_fills_the_last_page(db: Database, actor: Principal, population: list[CaseView]) -> None:
+    pages = _walk(db, actor, CaseFilter(), SortKey.REFERENCE, limit=7)
     assert [len(p) for p in pages] == [7, 7]
 
 
-def test_default_order_is_newest_first(db: Database, population: list[CaseView]) -> None:
-    page = cases.list_cases(db, CaseFilter())
+def test_default_order_is_newest_first(db: Database, actor: Principal, population: list[CaseView]) -> None:
+    page = cases.list_cases(db, actor, CaseFilter())
     assert [v.id for v in page.items] == _expected_order(population, SortKey.CREATED_DESC)
     assert page.next_cursor is None
 
@@ -138,18 +138,18 @@ def _cursor(*parts: Any) -> str:
         (SortKey.REFERENCE, base64.urlsafe_b64encode(b"\xff\xfe").decode()),
     ],
 )
-def test_malformed_cursors_are_invalid_input(db: Database, key: SortKey, cursor: str) -> None:
+def test_malformed_cursors_are_invalid_input(db: Database, actor: Principal, key: SortKey, cursor: str) -> None:
     with pytest.raises(InvalidInput) as info:
-        cases.list_cases(db, CaseFilter(), sort=key, cursor=cursor)
+        cases.list_cases(db, actor, CaseFilter(), sort=key, cursor=cursor)
     assert info.value.field == "cursor"
     assert info.value.status == 422
 
 
-def test_filters(db: Database, actor: uuid.UUID, population: list[CaseView]) -> None:
+def test_filters(db: Database, actor: Principal, population: list[CaseView]) -> None:
     def ids(**kw: Any) -> set[uuid.UUID]:
         f = CaseFilter(**kw)
-        found = {v.id for v in cases.list_cases(db, f, limit=500).items}
-        assert cases.count_cases(db, f) == len(found)
+        found = {v.id for v in cases.list_cases(db, actor, f, limit=500).items}
+        assert cases.count_cases(db, actor, f) == len(found)
         return found
 
     def where(pred: Any) -> set[uuid.UUID]:
@@ -180,18 +180,18 @@ def test_filters(db: Database, actor: uuid.UUID, population: list[CaseView]) -> 
     assert ids(created_from="2030-01-01") == set()
 
 
-def test_filter_by_customer(db: Database, actor: uuid.UUID) -> None:
+def test_filter_by_customer(db: Database, actor: Principal) -> None:
     person = parties.create_party(db, actor, PartyCreate(name="Dana"))
     mine = new_case(db, actor, customer_party_id=person.id)
     new_case(db, actor)
-    assert [v.id for v in cases.list_cases(db, CaseFilter(customer_party_id=person.id)).items] == [mine.id]
+    assert [v.id for v in cases.list_cases(db, actor, CaseFilter(customer_party_id=person.id)).items] == [mine.id]
 
 
 # ------------------------------------------------------------------ full-text search
 
 
 @pytest.fixture
-def searchable(db: Database, actor: uuid.UUID) -> dict[str, CaseView]:
+def searchable(db: Database, actor: Principal) -> dict[str, CaseView]:
     made = {
         "refund": new_case(db, actor, title="Refund requested for broken kettle", description="Customer wants money back"),
         "fraud": new_case(db, actor, title="Suspicious transfer", description="Possible account takeover via phishing"),
@@ -213,37 +213,37 @@ SEARCHES = [
 ]
 
 
-def test_search_finds_words_in_title_description_and_notes(db: Database, searchable: dict[str, CaseView]) -> None:
+def test_search_finds_words_in_title_description_and_notes(db: Database, actor: Principal, searchable: dict[str, CaseView]) -> None:
     by_id = {v.id: name for name, v in searchable.items()}
     for query, expected in SEARCHES:
-        assert {by_id[v.id] for v in cases.search_cases(db, query)} == expected, query
-        assert {by_id[v.id] for v in cases.list_cases(db, CaseFilter(q=query)).items} == expected, query
+        assert {by_id[v.id] for v in cases.search_cases(db, actor, query)} == expected, query
+        assert {by_id[v.id] for v in cases.list_cases(db, actor, CaseFilter(q=query)).items} == expected, query
 
 
-def test_search_by_reference_and_limit(db: Database, searchable: dict[str, CaseView]) -> None:
+def test_search_by_reference_and_limit(db: Database, actor: Principal, searchable: dict[str, CaseView]) -> None:
     ref = searchable["fraud"].reference
-    assert [v.id for v in cases.search_cases(db, ref)] == [searchable["fraud"].id]
-    assert len(cases.search_cases(db, "CASE", limit=2)) == 2
+    assert [v.id for v in cases.search_cases(db, actor, ref)] == [searchable["fraud"].id]
+    assert len(cases.search_cases(db, actor, "CASE", limit=2)) == 2
 
 
-def test_search_follows_edits_and_keeps_notes(db: Database, actor: uuid.UUID, searchable: dict[str, CaseView]) -> None:
+def test_search_follows_edits_and_keeps_notes(db: Database, actor: Principal, searchable: dict[str, CaseView]) -> None:
     plain = searchable["plain"]
     cases.update_case(db, actor, plain.id, CaseUpdate(title="Relocation paperwork", version=plain.version))
-    assert cases.search_cases(db, "address") == []
-    assert [v.id for v in cases.search_cases(db, "relocat")] == [plain.id]
-    assert [v.id for v in cases.search_cases(db, "landlord")] == [plain.id]  # notes survive re-indexing
+    assert cases.search_cases(db, actor, "address") == []
+    assert [v.id for v in cases.search_cases(db, actor, "relocat")] == [plain.id]
+    assert [v.id for v in cases.search_cases(db, actor, "landlord")] == [plain.id]  # notes survive re-indexing
 
 
 @pytest.mark.parametrize("query", ["", "   ", "!!! ???", "*"])
-def test_search_without_words_is_invalid_input(db: Database, query: str) -> None:
+def test_search_without_words_is_invalid_input(db: Database, actor: Principal, query: str) -> None:
     with pytest.raises(InvalidInput) as info:
-        cases.search_cases(db, query)
+        cases.search_cases(db, actor, query)
     assert info.value.field == "q"
 
 
-def test_search_text_with_query_syntax_is_taken_literally(db: Database, searchable: dict[str, CaseView]) -> None:
+def test_search_text_with_query_syntax_is_taken_literally(db: Database, actor: Principal, searchable: dict[str, CaseView]) -> None:
     # None of these may raise a syntax error in FTS5 or in to_tsquery.
     for query in ['"quoted"', "NEAR AND OR NOT", "a:b & c | !d", "o'brien", "-1999", "x" * 200]:
-        assert cases.search_cases(db, query) == [], query
+        assert cases.search_cases(db, actor, query) == [], query
     for query in ["kettle*", "(refund)", "kettle:*", "'broken' & !kettle"]:
-        assert [v.id for v in cases.search_cases(db, query)] == [searchable["refund"].id], query
+        assert [v.id for v in cases.search_cases(db, actor, query)] == [searchable["refund"].id], query

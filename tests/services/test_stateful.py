@@ -10,6 +10,8 @@ step that:
 * every successful change appended exactly one audit entry for its case (changes with no
   effect none), and a refused command appended none and left the case as it was (version
   included);
+* every read of the case or its history appended exactly one access entry, and nothing else
+  did (phase history and plan reads are not access-audited);
 * the whole audit chain verifies.
 
 Each example runs on a fresh database: a copy of the migrated SQLite template, or the
@@ -18,7 +20,6 @@ per-worker PostgreSQL schema emptied.
 
 from __future__ import annotations
 
-import shutil
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,18 +37,18 @@ from casework.services.schemas import (
     AssignRequest,
     CaseCreate,
     CaseUpdate,
+    CaseView,
     GoalCreate,
     NoteCreate,
     TaskCreate,
     TaskStatus,
     TaskUpdate,
     TransitionRequest,
-    UserCreate,
 )
 from casework.store.unit_of_work import Database
-from tests.conftest import _truncate_all
+from tests.conftest import _truncate_all, fresh_sqlite, remove_sqlite
 from tests.domain.test_lifecycle import oracle
-from tests.factories import audit_count
+from tests.factories import ACCESS, audit_count, make_account
 
 SETTINGS = settings(
     max_examples=25,
@@ -70,7 +71,8 @@ class Expected:
     phase: Phase = Phase.SCREENING
     outcome: str | None = None
     version: int = 1
-    audit: int = 1
+    audit: int = 1  # change entries
+    reads: int = 0  # access entries
     moves: int = 1
     title: str = "Refund"
     priority: Priority = Priority.P3
@@ -98,24 +100,36 @@ def make_machine(fresh_db: Any) -> type[RuleBasedStateMachine]:
         def __init__(self) -> None:
             super().__init__()
             self.db: Database = fresh_db()
-            self.actor = users.ensure_system_user(self.db)
-            self.staff = [users.create_user(self.db, self.actor, UserCreate(name=n, email=f"{n}@example.org")).id for n in ("ann", "ben")]
+            self.actor = users.system_principal(self.db)
+            self.staff = [make_account(self.db, self.actor, f"{n}@example.org").id for n in ("ann", "ben")]
             self.model: dict[uuid.UUID, Expected] = {}
+            # Each case as last read; the invariants re-read every case after every step, so this
+            # is the state a command starts from (reads are audited writes, so they cost a commit).
+            self.views: dict[uuid.UUID, CaseView] = {}
 
         def teardown(self) -> None:
             self.db.dispose()
+            if self.db.dialect == "sqlite":
+                remove_sqlite(Path(self.db.engine.url.database or ""))
 
         # ---------------------------------------------------------- helpers
 
+        def read(self, case_id: uuid.UUID) -> CaseView:
+            """Read the case as the system user; every read is one access entry on the case."""
+            view = cases.get_case(self.db, self.actor, case_id)
+            self.model[case_id].reads += 1
+            self.views[case_id] = view
+            return view
+
         def attempt(self, case_id: uuid.UUID, expected_error: type[DomainError] | None, call: Any) -> Any:
             """Run a command; a refused one must raise the expected error and change nothing."""
-            before = cases.get_case(self.db, case_id)
+            before = self.views[case_id] if case_id in self.views else self.read(case_id)
             entries = audit_count(self.db)
             if expected_error is not None:
                 with pytest.raises(expected_error):
                     call()
-                assert cases.get_case(self.db, case_id) == before
-                assert audit_count(self.db) == entries
+                assert audit_count(self.db) == entries  # not even an access entry
+                assert self.read(case_id) == before
                 return None
             return call()
 
@@ -259,7 +273,7 @@ def make_machine(fresh_db: Any) -> type[RuleBasedStateMachine]:
         @invariant()
         def cases_match_the_model(self) -> None:
             for case_id, exp in self.model.items():
-                view = cases.get_case(self.db, case_id)
+                view = self.read(case_id)
                 assert (view.phase, view.version, view.title, view.priority) == (exp.phase, exp.version, exp.title, exp.priority)
                 assert (view.assignee_id, view.team) == (exp.assignee, exp.team)
                 assert view.status is status_for(view.phase)
@@ -270,36 +284,42 @@ def make_machine(fresh_db: Any) -> type[RuleBasedStateMachine]:
                 else:
                     assert view.outcome is None and view.closed_at is None
 
-                moves = lifecycle.phase_history(self.db, case_id)
+                moves = lifecycle.phase_history(self.db, self.actor, case_id)
                 pairs = [(m.from_phase.value if m.from_phase else None, m.to_phase.value) for m in moves]
                 assert history_is_contiguous(pairs)
                 assert len(moves) == exp.moves
                 assert moves[-1].to_phase is view.phase
                 assert [m.seq for m in moves] == list(range(1, len(moves) + 1))
 
-                entries = history.case_history(self.db, case_id)
-                assert len(entries) == exp.audit
-                assert entries[0].action == "case.create"
-                assert sum(e.action == "case.transition" for e in entries) == exp.moves - 1
+                entries = history.case_history(self.db, self.actor, case_id, include_access=True)
+                exp.reads += 1  # the history read lists its own access entry
+                changes = [e for e in entries if not e.action.startswith(ACCESS)]
+                reads = [e for e in entries if e.action.startswith(ACCESS)]
+                assert len(changes) == exp.audit
+                assert len(reads) == exp.reads
+                assert changes[0].action == "case.create"
+                assert sum(e.action == "case.transition" for e in changes) == exp.moves - 1
+                assert all(e.action == "access.case.read" and e.actor_id == self.actor.user_id for e in reads)
+                assert {e.data["part"] for e in reads} == {"case", "history"}
+                assert entries[-1].data == {"part": "history", "client": None}
 
         @invariant()
         def audit_chain_verifies(self) -> None:
-            report = history.verify_audit(self.db)
+            report = history.verify_audit(self.db, self.actor)
             assert report.ok, report.message
             # Every entry belongs to a case, except the creation of the three users.
-            assert report.checked == sum(e.audit for e in self.model.values()) + 3
+            assert report.checked == sum(e.audit + e.reads for e in self.model.values()) + 3
 
     return CaseMachine
 
 
-def test_random_service_calls_keep_the_invariants(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> None:
+def test_random_service_calls_keep_the_invariants(backend: str, request: pytest.FixtureRequest) -> None:
     if backend == "sqlite":
         template: Path = request.getfixturevalue("sqlite_template")
+        directory: Path = request.getfixturevalue("sqlite_dir")
 
         def fresh_db() -> Database:
-            target = tmp_path / f"{uuid.uuid4().hex}.db"
-            shutil.copyfile(template, target)
-            return Database(f"sqlite:///{target}")
+            return Database(f"sqlite:///{fresh_sqlite(template, directory)}")
 
     else:
         url: str = request.getfixturevalue("postgres_url")

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import uuid
-
 import pytest
 
+from casework.domain.access import Principal
 from casework.domain.errors import InvalidTransition, MissingOutcome, MissingReason, PreconditionFailed, StaleVersion
 from casework.domain.lifecycle import ORDER, Phase, Status, history_is_contiguous
 from casework.services import cases, history, lifecycle
@@ -14,7 +13,7 @@ from casework.store.unit_of_work import Database
 from tests.factories import advance_to, audit_count, move, new_case
 
 
-def test_a_case_through_its_whole_life(db: Database, actor: uuid.UUID) -> None:
+def test_a_case_through_its_whole_life(db: Database, actor: Principal) -> None:
     case = new_case(db, actor)
     case = advance_to(db, actor, case, Phase.FOLLOW_UP)
     case = move(db, actor, case, Phase.PLANNING, reason="the first plan did not work")
@@ -27,7 +26,7 @@ def test_a_case_through_its_whole_life(db: Database, actor: uuid.UUID) -> None:
     reopened = move(db, actor, closed, Phase.ASSESSMENT, reason="customer appealed")
     assert (reopened.status, reopened.phase, reopened.outcome, reopened.closed_at) == (Status.OPEN, Phase.ASSESSMENT, None, None)
 
-    phases = lifecycle.phase_history(db, case.id)
+    phases = lifecycle.phase_history(db, actor, case.id)
     assert [(p.from_phase, p.to_phase, p.kind) for p in phases] == [
         (None, Phase.SCREENING, "open"),
         (Phase.SCREENING, Phase.ASSESSMENT, "forward"),
@@ -45,10 +44,10 @@ def test_a_case_through_its_whole_life(db: Database, actor: uuid.UUID) -> None:
     assert [p.seq for p in phases] == list(range(1, 13))
     assert phases[6].reason == "the first plan did not work"
     assert (phases[10].outcome, phases[10].reason) == ("upheld", "refund paid")
-    assert all(p.actor_id == actor for p in phases)
+    assert all(p.actor_id == actor.user_id for p in phases)
     assert history_is_contiguous([(p.from_phase and p.from_phase.value, p.to_phase.value) for p in phases])
 
-    entries = history.case_history(db, case.id)
+    entries = history.case_history(db, actor, case.id)
     assert [e.action for e in entries] == ["case.create"] + ["case.transition"] * 11
     assert [e.seq for e in entries] == sorted(e.seq for e in entries)
     assert entries[6].data == {
@@ -60,10 +59,10 @@ def test_a_case_through_its_whole_life(db: Database, actor: uuid.UUID) -> None:
     }
     assert entries[-1].data["kind"] == "reopen"
     assert reopened.version == 12
-    assert history.verify_audit(db).ok
+    assert history.verify_audit(db, actor).ok
 
 
-def test_screening_can_close_directly(db: Database, actor: uuid.UUID) -> None:
+def test_screening_can_close_directly(db: Database, actor: Principal) -> None:
     closed = move(db, actor, new_case(db, actor), Phase.CLOSED, outcome="duplicate")
     assert (closed.status, closed.outcome) == (Status.CLOSED, "duplicate")
 
@@ -79,18 +78,18 @@ def test_screening_can_close_directly(db: Database, actor: uuid.UUID) -> None:
     ],
 )
 def test_refused_transitions_change_nothing(
-    db: Database, actor: uuid.UUID, start: Phase, target: Phase, extra: dict[str, str], error: type[Exception]
+    db: Database, actor: Principal, start: Phase, target: Phase, extra: dict[str, str], error: type[Exception]
 ) -> None:
     case = advance_to(db, actor, new_case(db, actor), start)
     entries_before = audit_count(db)
     with pytest.raises(error):
         move(db, actor, case, target, **extra)
-    assert cases.get_case(db, case.id) == case
     assert audit_count(db) == entries_before
-    assert len(lifecycle.phase_history(db, case.id)) == 1 + ORDER.index(start)
+    assert cases.get_case(db, actor, case.id) == case
+    assert len(lifecycle.phase_history(db, actor, case.id)) == 1 + ORDER.index(start)
 
 
-def test_invalid_transition_names_the_allowed_ones(db: Database, actor: uuid.UUID) -> None:
+def test_invalid_transition_names_the_allowed_ones(db: Database, actor: Principal) -> None:
     case = advance_to(db, actor, new_case(db, actor), Phase.RISK)
     with pytest.raises(InvalidTransition) as info:
         move(db, actor, case, Phase.IMPLEMENTATION)
@@ -98,7 +97,7 @@ def test_invalid_transition_names_the_allowed_ones(db: Database, actor: uuid.UUI
     assert info.value.extra["current_phase"] == "risk"
 
 
-def test_transition_versions(db: Database, actor: uuid.UUID) -> None:
+def test_transition_versions(db: Database, actor: Principal) -> None:
     case = new_case(db, actor)
     with pytest.raises(StaleVersion):
         lifecycle.transition_case(db, actor, case.id, TransitionRequest(to_phase=Phase.ASSESSMENT, version=2))

@@ -6,7 +6,7 @@ from fastapi import FastAPI
 from fastapi.responses import RedirectResponse
 
 from casework import __version__
-from casework.api import problems, routes_admin, routes_cases, routes_records
+from casework.api import problems, routes_admin, routes_auth, routes_cases, routes_oidc, routes_records
 from casework.config import Settings
 from casework.store.unit_of_work import Database
 
@@ -19,7 +19,7 @@ def create_app(db: Database | None = None) -> FastAPI:
     )
     app.state.db = db or Database(Settings.from_env().database_url)
     problems.install(app)
-    for router in (routes_cases.router, routes_records.router, routes_admin.router):
+    for router in (routes_auth.router, routes_oidc.router, routes_cases.router, routes_records.router, routes_admin.router):
         app.include_router(router)
 
     @app.get("/", include_in_schema=False)

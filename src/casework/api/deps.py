@@ -1,23 +1,16 @@
-"""Request dependencies: the database, the acting user and optimistic-concurrency headers."""
+"""Request dependencies: the database and optimistic-concurrency headers (the caller is in security.py)."""
 
 from __future__ import annotations
 
 import re
-import uuid
 from typing import Annotated
 
 from fastapi import Depends, Header, Request
 
-from casework.domain.errors import DomainError, InvalidInput
-from casework.services import users
+from casework.domain.errors import InvalidInput
 from casework.store.unit_of_work import Database
 
 _ETAG = re.compile(r'^\s*(?:W/)?"?(\d{1,10})"?\s*$')
-
-
-class Unauthorized(DomainError):
-    status = 401
-    title = "Unauthorized"
 
 
 def get_db(request: Request) -> Database:
@@ -26,28 +19,6 @@ def get_db(request: Request) -> Database:
 
 
 DB = Annotated[Database, Depends(get_db)]
-
-
-def get_actor(
-    request: Request,
-    db: DB,
-    x_casework_user: Annotated[
-        str | None, Header(max_length=320, description="Acting user (email or id); defaults to the system user")
-    ] = None,
-) -> uuid.UUID:
-    if not x_casework_user:
-        cached: uuid.UUID | None = getattr(request.app.state, "system_user_id", None)
-        if cached is None:
-            cached = users.ensure_system_user(db)
-            request.app.state.system_user_id = cached
-        return cached
-    try:
-        return users.find_user(db, x_casework_user).id
-    except DomainError as exc:
-        raise Unauthorized(f"unknown user {x_casework_user!r}", field="X-Casework-User") from exc
-
-
-Actor = Annotated[uuid.UUID, Depends(get_actor)]
 
 
 def if_match_version(

@@ -63,7 +63,10 @@ def _domain(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, DomainError)
     extra = {k: v for k, v in exc.extra.items()}
     errors = [{"field": exc.field, "message": exc.message}] if exc.field else None
-    return problem_response(exc.status, exc.title, exc.message, request, field=exc.field, errors=errors, **extra)
+    resp = problem_response(exc.status, exc.title, exc.message, request, field=exc.field, errors=errors, **extra)
+    if exc.status == 401:  # RFC 9110 §15.5.2: a 401 must carry a challenge
+        resp.headers["WWW-Authenticate"] = 'Bearer realm="casework"'
+    return resp
 
 
 def _http(request: Request, exc: Exception) -> JSONResponse:
@@ -109,7 +112,12 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(Exception, _unexpected)
 
 
-def responses(*codes: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI declarations for the problem responses a route can return."""
+def responses(*codes: int, public: bool = False) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI declarations for the problem responses a route can return.
+
+    Every non-public route can also answer 401 (no or bad credentials) and 403 (role, token
+    scope or CSRF check refused the request).
+    """
     schema = {"$ref": "#/components/schemas/Problem"}
-    return {code: {"description": _TITLES.get(code, "Error"), "content": {MEDIA_TYPE: {"schema": schema}}} for code in codes}
+    all_codes = sorted(set(codes) | (set() if public else {401, 403}))
+    return {code: {"description": _TITLES.get(code, "Error"), "content": {MEDIA_TYPE: {"schema": schema}}} for code in all_codes}

@@ -14,6 +14,7 @@ from casework.api.deps import DB
 from casework.api.problems import responses
 from casework.api.security import SESSION_COOKIE, Who
 from casework.domain.access import Scope
+from casework.domain.errors import Forbidden
 from casework.services import accounts, auth
 from casework.services.schemas import Clean
 
@@ -45,7 +46,7 @@ def cookie_secure() -> bool:
     return os.environ.get("CASEWORK_COOKIE_SECURE", "1").lower() not in ("0", "false", "no")
 
 
-@router.post("/login", response_model=LoginResult, responses=responses(401, 422))
+@router.post("/login", response_model=LoginResult, responses=responses(401, 422, public=True))
 def login(body: LoginRequest, request: Request, response: Response, db: DB) -> LoginResult:
     client = request.client.host if request.client else None
     who = auth.login(db, body.email, body.password, client)
@@ -78,8 +79,8 @@ def me(who: Who, db: DB) -> accounts.AccountView:
 
 @router.post("/tokens", status_code=status.HTTP_201_CREATED, response_model=auth.NewToken, responses=responses(401, 403, 422))
 def create_token(body: TokenRequest, who: Who, db: DB) -> auth.NewToken:
-    if who.scope is Scope.READ and body.scope is Scope.WRITE:
-        raise auth.Forbidden("a read-only token cannot create a write token", field="scope")
+    if who.scope is Scope.READ:
+        raise Forbidden("a read-only token cannot create tokens", field="scope")
     return auth.create_token(db, who, body.name, body.scope, body.expires_in_days)
 
 

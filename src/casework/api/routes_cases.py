@@ -9,8 +9,9 @@ from fastapi import APIRouter, Path, Query, Response, status
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
-from casework.api.deps import DB, Actor, IfMatch, etag
+from casework.api.deps import DB, IfMatch, etag
 from casework.api.problems import responses
+from casework.api.security import Who
 from casework.domain.lifecycle import Phase, Priority, Status
 from casework.services import cases, history, lifecycle
 from casework.services.schemas import (
@@ -35,8 +36,8 @@ CaseKey = Annotated[str, Path(min_length=1, max_length=64, description="Case UUI
 
 
 @router.post("/cases", status_code=status.HTTP_201_CREATED, response_model=CaseView, responses=responses(401, 404, 422))
-def create_case(body: CaseCreate, db: DB, actor: Actor, response: Response) -> CaseView:
-    view = cases.create_case(db, actor, body)
+def create_case(body: CaseCreate, db: DB, who: Who, response: Response) -> CaseView:
+    view = cases.create_case(db, who, body)
     response.headers["ETag"] = etag(view.version)
     response.headers["Location"] = f"/api/v1/cases/{view.id}"
     return view
@@ -45,6 +46,7 @@ def create_case(body: CaseCreate, db: DB, actor: Actor, response: Response) -> C
 @router.get("/cases", response_model=CasePage, responses=responses(401, 422))
 def list_cases(
     db: DB,
+    who: Who,
     status_: Annotated[Status | None, Query(alias="status")] = None,
     phase: Phase | None = None,
     case_type: CaseTypeKey | None = None,
@@ -71,49 +73,55 @@ def list_cases(
         ))  # fmt: skip
     except ValidationError as exc:
         raise RequestValidationError([{**e, "loc": ("query", *e["loc"])} for e in exc.errors()]) from exc
-    return cases.list_cases(db, f, sort=sort, cursor=cursor, limit=limit)
+    return cases.list_cases(db, who, f, sort=sort, cursor=cursor, limit=limit)
 
 
 @router.get("/search", response_model=list[CaseView], responses=responses(401, 422))
 def search(
-    db: DB, q: Annotated[str, Query(min_length=1, max_length=200)], limit: Annotated[int, Query(ge=1, le=200)] = 20
+    db: DB, who: Who, q: Annotated[str, Query(min_length=1, max_length=200)], limit: Annotated[int, Query(ge=1, le=200)] = 20
 ) -> list[CaseView]:
-    return cases.search_cases(db, q, limit)
+    return cases.search_cases(db, who, q, limit)
 
 
 @router.get("/cases/{key}", response_model=CaseView, responses=responses(401, 404, 422))
-def get_case(key: CaseKey, db: DB, response: Response) -> CaseView:
-    view = cases.get_case(db, key)
+def get_case(key: CaseKey, db: DB, who: Who, response: Response) -> CaseView:
+    view = cases.get_case(db, who, key)
     response.headers["ETag"] = etag(view.version)
     return view
 
 
 @router.patch("/cases/{key}", response_model=CaseView, responses=responses(401, 404, 409, 412, 422))
-def update_case(key: CaseKey, body: CaseUpdate, db: DB, actor: Actor, if_match: IfMatch, response: Response) -> CaseView:
-    view = cases.update_case(db, actor, key, body, if_match=if_match)
+def update_case(key: CaseKey, body: CaseUpdate, db: DB, who: Who, if_match: IfMatch, response: Response) -> CaseView:
+    view = cases.update_case(db, who, key, body, if_match=if_match)
     response.headers["ETag"] = etag(view.version)
     return view
 
 
 @router.post("/cases/{key}/assignment", response_model=CaseView, responses=responses(401, 404, 409, 412, 422))
-def assign_case(key: CaseKey, body: AssignRequest, db: DB, actor: Actor, if_match: IfMatch, response: Response) -> CaseView:
-    view = cases.assign_case(db, actor, key, body, if_match=if_match)
+def assign_case(key: CaseKey, body: AssignRequest, db: DB, who: Who, if_match: IfMatch, response: Response) -> CaseView:
+    view = cases.assign_case(db, who, key, body, if_match=if_match)
     response.headers["ETag"] = etag(view.version)
     return view
 
 
 @router.post("/cases/{key}/transitions", response_model=CaseView, responses=responses(401, 404, 409, 412, 422))
-def transition(key: CaseKey, body: TransitionRequest, db: DB, actor: Actor, if_match: IfMatch, response: Response) -> CaseView:
-    view = lifecycle.transition_case(db, actor, key, body, if_match=if_match)
+def transition(key: CaseKey, body: TransitionRequest, db: DB, who: Who, if_match: IfMatch, response: Response) -> CaseView:
+    view = lifecycle.transition_case(db, who, key, body, if_match=if_match)
     response.headers["ETag"] = etag(view.version)
     return view
 
 
 @router.get("/cases/{key}/phases", response_model=list[PhaseChangeView], responses=responses(401, 404, 422))
-def phase_history(key: CaseKey, db: DB) -> list[PhaseChangeView]:
-    return lifecycle.phase_history(db, key)
+def phase_history(key: CaseKey, db: DB, who: Who) -> list[PhaseChangeView]:
+    return lifecycle.phase_history(db, who, key)
 
 
 @router.get("/cases/{key}/history", response_model=list[AuditEntryView], responses=responses(401, 404, 422))
-def case_history(key: CaseKey, db: DB, limit: Annotated[int, Query(ge=1, le=10000)] = 1000) -> list[AuditEntryView]:
-    return history.case_history(db, key, limit)
+def case_history(
+    key: CaseKey,
+    db: DB,
+    who: Who,
+    limit: Annotated[int, Query(ge=1, le=10000)] = 1000,
+    include_access: Annotated[bool, Query(description="Also list who read the case")] = False,
+) -> list[AuditEntryView]:
+    return history.case_history(db, who, key, limit, include_access=include_access)

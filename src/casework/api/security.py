@@ -1,8 +1,8 @@
 """Who is calling: a personal API token (Authorization: Bearer) or a web session cookie.
 
 Cookie-authenticated requests that change state must echo the session's CSRF token in the
-X-CSRF-Token header (or the csrf_token form field, for the web UI): a cross-site page can
-make the browser send the cookie, but it cannot read the token.
+X-CSRF-Token header: a cross-site page can make the browser send the cookie, but it cannot
+read the token.
 """
 
 from __future__ import annotations
@@ -15,8 +15,9 @@ from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBea
 
 from casework.api.deps import DB
 from casework.domain.access import Principal
+from casework.domain.errors import Forbidden
 from casework.services import auth
-from casework.services.auth import AuthenticationFailed, Forbidden
+from casework.services.auth import AuthenticationFailed
 
 SESSION_COOKIE = "casework_session"
 CSRF_HEADER = "X-CSRF-Token"

@@ -74,3 +74,17 @@ class InvalidInput(DomainError):
 
     status = 422
     title = "Invalid input"
+
+
+class Unauthenticated(DomainError):
+    """No valid credentials: the caller must sign in or send a valid token."""
+
+    status = 401
+    title = "Authentication failed"
+
+
+class Forbidden(DomainError):
+    """The caller is known but their role or token scope does not allow the action."""
+
+    status = 403
+    title = "Forbidden"

@@ -13,21 +13,22 @@ from sqlalchemy.orm import Session
 from casework.audit import log as audit
 from casework.domain.access import Perm, Principal, Role
 from casework.domain.errors import InvalidInput, NotFound
-from casework.services.auth import Forbidden, hash_password
-from casework.services.schemas import Clean, Email, Title
+from casework.services.auth import hash_password
+from casework.services.common import require
+from casework.services.schemas import Clean, Email, Name
 from casework.store.models import Party, Team, TeamMember, User
 from casework.store.types import utcnow
 from casework.store.unit_of_work import Database
 
 TeamName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), Clean]
-Password = Annotated[str, StringConstraints(min_length=1, max_length=256), Clean]
+Password = Annotated[str, StringConstraints(strip_whitespace=False, min_length=1, max_length=256), Clean]
 Locale = Annotated[str, StringConstraints(pattern=r"^[a-z]{2}(_[A-Z]{2})?$")]
 
 
 class AccountCreate(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    name: Title
+    name: Name
     email: Email
     role: Role = Role.CASE_WORKER
     password: Password | None = None
@@ -39,7 +40,7 @@ class AccountCreate(BaseModel):
 class AccountUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    name: Title | None = None
+    name: Name | None = None
     role: Role | None = None
     teams: list[TeamName] | None = Field(default=None, max_length=50)
     party_id: uuid.UUID | None = None
@@ -61,11 +62,6 @@ class AccountView(BaseModel):
     locale: str | None
     created_at: dt.datetime
     disabled_at: dt.datetime | None
-
-
-def require(who: Principal, perm: Perm) -> None:
-    if not who.can(perm):
-        raise Forbidden(f"your role ({who.role.value}, {who.scope.value} access) may not {perm.value}")
 
 
 def _teams_of(s: Session, user_id: uuid.UUID) -> list[str]:
@@ -171,6 +167,8 @@ def list_accounts(db: Database, who: Principal, *, include_disabled: bool = True
 def get_account(db: Database, who: Principal, key: str) -> AccountView:
     if str(who.user_id) != key:
         require(who, Perm.USER_READ)
+    if "\x00" in key:  # no stored email holds NUL, and PostgreSQL refuses it in a query
+        raise NotFound(f"user {key!r} not found", field="user")
     with db.read() as s:
         try:
             user = s.get(User, uuid.UUID(key))

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from casework.audit import log as audit
 from casework.domain.access import Principal, Role, Scope
-from casework.domain.errors import DomainError, InvalidInput, NotFound
+from casework.domain.errors import InvalidInput, NotFound, Unauthenticated
 from casework.domain.passwords import problems
 from casework.store.models import ApiToken, Team, TeamMember, User, WebSession
 from casework.store.types import utcnow
@@ -33,14 +33,7 @@ TOKEN_PREFIX = "cwt_"
 _hasher = PasswordHasher()
 
 
-class AuthenticationFailed(DomainError):
-    status = 401
-    title = "Authentication failed"
-
-
-class Forbidden(DomainError):
-    status = 403
-    title = "Forbidden"
+AuthenticationFailed = Unauthenticated
 
 
 def digest(secret: str) -> str:

@@ -14,10 +14,11 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from casework.audit import log as audit
+from casework.domain.access import Perm, Principal, Role
 from casework.domain.errors import InvalidInput
 from casework.domain.lifecycle import MoveKind, Phase, Status
 from casework.domain.references import format_reference
-from casework.services.common import case_view, check_version, load, load_case, snapshot
+from casework.services.common import case_view, check_version, load, load_case, record_access, require, snapshot
 from casework.services.schemas import (
     AssignRequest,
     CaseCreate,
@@ -25,13 +26,16 @@ from casework.services.schemas import (
     CasePage,
     CaseUpdate,
     CaseView,
+    NoteVisibility,
     PartyRole,
     SortKey,
 )
+from casework.services.sharing import shared_parts
 from casework.store import search
-from casework.store.models import Case, CaseParty, Party, PhaseChange, ReferenceCounter, User
+from casework.store.models import Case, CaseParty, Note, Party, PhaseChange, ReferenceCounter, User
 from casework.store.types import utcnow
 from casework.store.unit_of_work import Database
+from casework.store.visibility import visible_cases
 
 CASE_FIELDS = [
     "reference", "case_type", "title", "description", "status", "phase", "priority", "risk_score",
@@ -69,7 +73,11 @@ def _check_refs(session: Session, assignee_id: uuid.UUID | None, party_id: uuid.
         load(session, Party, party_id, "party", "customer_party_id")
 
 
-def create_case(db: Database, actor_id: uuid.UUID, cmd: CaseCreate, *, opened_at: dt.datetime | None = None) -> CaseView:
+def create_case(db: Database, who: Principal, cmd: CaseCreate, *, opened_at: dt.datetime | None = None) -> CaseView:
+    require(who, Perm.CASE_CREATE)
+    team = cmd.team
+    if team is None and who.teams:
+        team = sorted(who.teams)[0]  # a worker's new case lands in their team, so they keep seeing it
     with db.write() as s:
         _check_refs(s, cmd.assignee_id, cmd.customer_party_id)
         now = opened_at or utcnow()
@@ -83,7 +91,7 @@ def create_case(db: Database, actor_id: uuid.UUID, cmd: CaseCreate, *, opened_at
             priority=cmd.priority.value,
             risk_score=cmd.risk_score,
             assignee_id=cmd.assignee_id,
-            team=cmd.team,
+            team=team,
             customer_party_id=cmd.customer_party_id,
             custom_data=cmd.custom_data,
             due_date=cmd.due_date,
@@ -95,22 +103,26 @@ def create_case(db: Database, actor_id: uuid.UUID, cmd: CaseCreate, *, opened_at
         if cmd.customer_party_id:
             s.add(CaseParty(case_id=case.id, party_id=cmd.customer_party_id, role=PartyRole.CUSTOMER.value))
         s.add(PhaseChange(case_id=case.id, seq=1, from_phase=None, to_phase=Phase.SCREENING.value,
-                          kind=MoveKind.OPEN.value, actor_id=actor_id, at=now))  # fmt: skip
+                          kind=MoveKind.OPEN.value, actor_id=who.user_id, at=now))  # fmt: skip
         search.index_case(s, case.id, f"{case.reference}\n{case.title}\n{case.description}")
-        audit.append(s, actor_id=actor_id, action="case.create", case_id=case.id, data={"fields": snapshot(case, CASE_FIELDS)})
-        return case_view(case)
+        audit.append(s, actor_id=who.user_id, action="case.create", case_id=case.id, data={"fields": snapshot(case, CASE_FIELDS)})
+        return case_view(case, who)
 
 
-def get_case(db: Database, key: str | uuid.UUID) -> CaseView:
-    with db.read() as s:
-        return case_view(load_case(s, key))
+def get_case(db: Database, who: Principal, key: str | uuid.UUID) -> CaseView:
+    require(who, Perm.CASE_READ)
+    with db.write() as s:
+        case = load_case(s, key, who)
+        record_access(s, who, case.id, "case")
+        return case_view(case, who)
 
 
-def update_case(db: Database, actor_id: uuid.UUID, key: str | uuid.UUID, cmd: CaseUpdate, *, if_match: int | None = None) -> CaseView:
+def update_case(db: Database, who: Principal, key: str | uuid.UUID, cmd: CaseUpdate, *, if_match: int | None = None) -> CaseView:
+    require(who, Perm.CASE_UPDATE)
     if cmd.version is None and if_match is None:
         raise InvalidInput("send the version you edited (If-Match header or 'version' field)", field="version")
     with db.write() as s:
-        case = load_case(s, key, for_update=True)
+        case = load_case(s, key, who, for_update=True)
         check_version(case.version, cmd.version, if_match)
         given = cmd.model_dump(exclude_unset=True, exclude={"version"})
         _check_refs(s, given.get("assignee_id"), given.get("customer_party_id"))
@@ -122,15 +134,15 @@ def update_case(db: Database, actor_id: uuid.UUID, key: str | uuid.UUID, cmd: Ca
                 changes[field] = {"before": getattr(case, field), "after": value}
                 setattr(case, field, value)
         if not changes:
-            return case_view(case)
+            return case_view(case, who)
         case.updated_at = utcnow()
         if "customer_party_id" in changes and case.customer_party_id:
             _link_customer(s, case.id, case.customer_party_id)
         if "title" in changes or "description" in changes:
             search.replace_body(s, case.id, _search_body(s, case))
-        audit.append(s, actor_id=actor_id, action="case.update", case_id=case.id, data={"changes": changes})
+        audit.append(s, actor_id=who.user_id, action="case.update", case_id=case.id, data={"changes": changes})
         s.flush()
-        return case_view(case)
+        return case_view(case, who)
 
 
 def _link_customer(s: Session, case_id: uuid.UUID, party_id: uuid.UUID) -> None:
@@ -141,15 +153,14 @@ def _link_customer(s: Session, case_id: uuid.UUID, party_id: uuid.UUID) -> None:
 
 
 def _search_body(s: Session, case: Case) -> str:
-    from casework.store.models import Note
-
     notes = s.scalars(select(Note.body).where(Note.case_id == case.id).order_by(Note.created_at)).all()
     return "\n".join([case.reference, case.title, case.description, *notes])
 
 
-def assign_case(db: Database, actor_id: uuid.UUID, key: str | uuid.UUID, cmd: AssignRequest, *, if_match: int | None = None) -> CaseView:
+def assign_case(db: Database, who: Principal, key: str | uuid.UUID, cmd: AssignRequest, *, if_match: int | None = None) -> CaseView:
+    require(who, Perm.CASE_ASSIGN)
     with db.write() as s:
-        case = load_case(s, key, for_update=True)
+        case = load_case(s, key, who, for_update=True)
         check_version(case.version, cmd.version, if_match)
         _check_refs(s, cmd.assignee_id, None)
         before = {"assignee_id": case.assignee_id, "team": case.team}
@@ -159,9 +170,9 @@ def assign_case(db: Database, actor_id: uuid.UUID, key: str | uuid.UUID, cmd: As
         after = {"assignee_id": case.assignee_id, "team": case.team}
         if before != after:
             case.updated_at = utcnow()
-            audit.append(s, actor_id=actor_id, action="case.assign", case_id=case.id, data={"before": before, "after": after})
+            audit.append(s, actor_id=who.user_id, action="case.assign", case_id=case.id, data={"before": before, "after": after})
             s.flush()
-        return case_view(case)
+        return case_view(case, who)
 
 
 # ---------------------------------------------------------------- listing
@@ -221,8 +232,30 @@ def _decode_cursor(cursor: str, sort: str) -> tuple[Any, uuid.UUID]:
         raise InvalidInput(f"invalid cursor: {exc}", field="cursor") from exc
 
 
-def _apply_filter(stmt: Any, f: CaseFilter, dialect: str) -> Any:
-    conds = []
+def _text_condition(s: Session, who: Principal, query: str) -> Any:
+    """Cases whose text matches every word of ``query``, judged only on text ``who`` may read.
+
+    The search index holds internal notes too. For a customer or third party each hit is
+    re-checked against the reference, title, description and the notes they may read, or a
+    search for a word would tell them it appears in an internal note on their case.
+    """
+    matching = search.matching_case_ids(s.get_bind().dialect.name, query)
+    if who.can(Perm.NOTE_INTERNAL_READ):
+        return Case.id.in_(matching)
+    hits = s.scalars(select(Case).where(visible_cases(who, utcnow()), Case.id.in_(matching))).all()
+    keep = []
+    for case in hits:
+        readable = [case.reference, case.title, case.description]
+        if who.role is not Role.THIRD_PARTY or "notes" in shared_parts(s, who, case.id):
+            shared = select(Note.body).where(Note.case_id == case.id, Note.visibility == NoteVisibility.SHARED.value)
+            readable.extend(s.scalars(shared))
+        if search.matches(query, "\n".join(readable)):
+            keep.append(case.id)
+    return Case.id.in_(keep)
+
+
+def _apply_filter(s: Session, stmt: Any, f: CaseFilter, who: Principal) -> Any:
+    conds = [visible_cases(who, utcnow())]
     if f.status:
         conds.append(Case.status == f.status.value)
     if f.phase:
@@ -247,19 +280,20 @@ def _apply_filter(stmt: Any, f: CaseFilter, dialect: str) -> Any:
     if f.due_to:
         conds.append(Case.due_date <= f.due_to)
     if f.q:
-        conds.append(Case.id.in_(search.matching_case_ids(dialect, f.q)))
-    return stmt.where(and_(*conds)) if conds else stmt
+        conds.append(_text_condition(s, who, f.q))
+    return stmt.where(and_(*conds))
 
 
 def list_cases(
-    db: Database, f: CaseFilter, *, sort: SortKey = SortKey.CREATED_DESC, cursor: str | None = None, limit: int = 50
+    db: Database, who: Principal, f: CaseFilter, *, sort: SortKey = SortKey.CREATED_DESC, cursor: str | None = None, limit: int = 50
 ) -> CasePage:
+    require(who, Perm.CASE_READ)
     limit = max(1, min(limit, 500))
     field = sort.value.lstrip("-")
     desc = sort.value.startswith("-")
     col = _SORT_COLUMNS[field]
     with db.read() as s:
-        stmt = _apply_filter(select(Case), f, s.get_bind().dialect.name)
+        stmt = _apply_filter(s, select(Case), f, who)
         if cursor:
             value, last_id = _decode_cursor(cursor, sort.value)
             if desc:
@@ -268,7 +302,7 @@ def list_cases(
                 stmt = stmt.where(or_(col > value, and_(col == value, Case.id > last_id)))
         order = (col.desc(), Case.id.desc()) if desc else (col.asc(), Case.id.asc())
         rows = s.scalars(stmt.order_by(*order).limit(limit + 1)).all()
-        items = [case_view(c) for c in rows[:limit]]
+        items = [case_view(c, who) for c in rows[:limit]]
         next_cursor = None
         if len(rows) > limit:
             last = rows[limit - 1]
@@ -280,17 +314,26 @@ def list_cases(
         return CasePage(items=items, next_cursor=next_cursor)
 
 
-def count_cases(db: Database, f: CaseFilter) -> int:
+def count_cases(db: Database, who: Principal, f: CaseFilter) -> int:
+    require(who, Perm.CASE_READ)
     with db.read() as s:
-        stmt = _apply_filter(select(func.count()).select_from(Case), f, s.get_bind().dialect.name)
+        stmt = _apply_filter(s, select(func.count()).select_from(Case), f, who)
         return int(s.execute(stmt).scalar_one())
 
 
-def search_cases(db: Database, query: str, limit: int = 20) -> list[CaseView]:
+def search_cases(db: Database, who: Principal, query: str, limit: int = 20) -> list[CaseView]:
+    """Best matches first, among the cases the principal may see."""
+    require(who, Perm.CASE_READ)
     limit = max(1, min(limit, 200))
     with db.read() as s:
-        ids = search.ranked_case_ids(s, query, limit)
-        if not ids:
-            return []
-        found = {c.id: c for c in s.scalars(select(Case).where(Case.id.in_(ids)))}
-        return [case_view(found[i]) for i in ids if i in found]
+        matches = search.ranked_matches(s.get_bind().dialect.name, query)
+        stmt = (
+            select(Case)
+            .join(matches, matches.c.case_id == Case.id)
+            .where(visible_cases(who, utcnow()))
+            .order_by(matches.c.rank, Case.id)
+            .limit(limit)
+        )
+        if not who.can(Perm.NOTE_INTERNAL_READ):
+            stmt = stmt.where(_text_condition(s, who, query))
+        return [case_view(c, who) for c in s.scalars(stmt)]

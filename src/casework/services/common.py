@@ -8,18 +8,32 @@ from typing import Any, TypeVar
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from casework.domain.errors import NotFound, PreconditionFailed, StaleVersion
+from casework.audit import log as audit
+from casework.domain.access import Perm, Principal
+from casework.domain.errors import Forbidden, NotFound, PreconditionFailed, StaleVersion
 from casework.domain.lifecycle import Phase, allowed_targets
 from casework.domain.references import is_reference
 from casework.services.schemas import CaseView
 from casework.store.models import Base, Case
+from casework.store.types import utcnow
+from casework.store.visibility import visible_cases
 
 M = TypeVar("M", bound=Base)
 
 
-def load_case(session: Session, key: str | uuid.UUID, *, for_update: bool = False) -> Case:
-    """Find a case by UUID or by its human reference."""
-    stmt = select(Case)
+def require(who: Principal, perm: Perm) -> None:
+    """Refuse with 403 when the role (or a read-only token) does not grant ``perm``."""
+    if not who.can(perm):
+        raise Forbidden(f"your role ({who.role.value}, {who.scope.value} access) may not {perm.value}")
+
+
+def load_case(session: Session, key: str | uuid.UUID, who: Principal, *, for_update: bool = False) -> Case:
+    """Find a case the principal may see, by UUID or human reference.
+
+    A case outside the principal's visibility is reported exactly like a missing one (404),
+    so guessing ids or references tells nothing about what exists.
+    """
+    stmt = select(Case).where(visible_cases(who, utcnow()))
     if isinstance(key, uuid.UUID):
         stmt = stmt.where(Case.id == key)
     elif is_reference(key):
@@ -58,10 +72,22 @@ def check_version(current: int, expected: int | None, if_match: int | None) -> N
         )
 
 
-def case_view(case: Case) -> CaseView:
+def case_view(case: Case, who: Principal) -> CaseView:
     view = CaseView.model_validate(case)
-    view.allowed_transitions = allowed_targets(Phase(case.phase))
+    if who.is_staff:
+        view.allowed_transitions = allowed_targets(Phase(case.phase)) if who.can(Perm.CASE_TRANSITION) else []
+    else:
+        # Customers and third parties see the case, not the institution's assessment of it.
+        view.risk_score = None
+        view.custom_data = {}
+        view.assignee_id = None
+        view.team = None
     return view
+
+
+def record_access(session: Session, who: Principal, case_id: uuid.UUID, part: str) -> None:
+    """Reading personal data is itself audited: who, what, when and from where."""
+    audit.append(session, actor_id=who.user_id, action="access.case.read", case_id=case_id, data={"part": part, "client": who.client})
 
 
 def snapshot(obj: Any, fields: list[str]) -> dict[str, Any]:

@@ -209,11 +209,6 @@ class SortKey(str, enum.Enum):
 # ---------------------------------------------------------------- commands
 
 
-class UserCreate(Command):
-    name: Name  # users.name is VARCHAR(200)
-    email: Email
-
-
 class PartyCreate(Command):
     kind: PartyKind = PartyKind.PERSON
     name: Title
@@ -357,13 +352,6 @@ class CaseFilter(BaseModel):
 
 class View(BaseModel):
     model_config = ConfigDict(from_attributes=True)
-
-
-class UserView(View):
-    id: uuid.UUID
-    name: str
-    email: str
-    created_at: dt.datetime
 
 
 class PartyView(View):

@@ -162,9 +162,12 @@ class Case(Base):
 
     __mapper_args__ = {"version_id_col": version}
     __table_args__ = (
-        Index("ix_cases_status_phase", "status", "phase"),
+        # Filters end in (created_at, id) so the default newest-first page is read in index order.
+        Index("ix_cases_status_phase_created", "status", "phase", "created_at", "id"),
         Index("ix_cases_priority_created", "priority", "created_at"),
-        Index("ix_cases_assignee", "assignee_id", "status"),
+        Index("ix_cases_assignee_created", "assignee_id", "created_at", "id"),
+        Index("ix_cases_team_created", "team", "created_at", "id"),
+        Index("ix_cases_customer", "customer_party_id"),
         Index("ix_cases_created", "created_at", "id"),
         Index("ix_cases_updated", "updated_at", "id"),
     )

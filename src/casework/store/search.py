@@ -7,10 +7,11 @@ in sync by the database (FTS5 triggers, or a generated tsvector column).
 from __future__ import annotations
 
 import re
+import unicodedata
 import uuid
 from typing import Any
 
-from sqlalchemy import ColumnElement, select, text, update
+from sqlalchemy import ColumnElement, Float, Uuid, select, text, update
 from sqlalchemy.orm import Session
 
 from casework.domain.errors import InvalidInput
@@ -37,6 +38,20 @@ def searchable(body: str) -> str:
     return " ".join(_WORD.findall(body))
 
 
+def _fold(word: str) -> str:
+    """Lower case without diacritics, as FTS5's unicode61 tokenizer compares words."""
+    return "".join(c for c in unicodedata.normalize("NFKD", word) if not unicodedata.combining(c)).casefold()
+
+
+def matches(query: str, body: str) -> bool:
+    """Whether every word of ``query`` starts a word of ``body``: the index's prefix rule, in Python.
+
+    Used to re-check index hits against only the text a reader may see (the index holds all of it).
+    """
+    words = {_fold(w) for w in _WORD.findall(body)}
+    return all(any(w.startswith(t) for w in words) for t in map(_fold, terms(query)))
+
+
 def index_case(session: Session, case_id: uuid.UUID, body: str) -> None:
     session.add(SearchDoc(case_id=case_id, body=searchable(body)))
 
@@ -61,26 +76,19 @@ def matching_case_ids(dialect: str, query: str) -> Any:
     return select(SearchDoc.case_id).where(cond)
 
 
-def ranked_case_ids(session: Session, query: str, limit: int) -> list[uuid.UUID]:
-    """Best matches first (bm25 on SQLite, ts_rank on PostgreSQL)."""
+def ranked_matches(dialect: str, query: str) -> Any:
+    """A subquery of (case_id, rank) for every match, lower rank first, to join with a visibility filter."""
     words = terms(query)
-    dialect = session.get_bind().dialect.name
     if dialect == "sqlite":
         expr = " AND ".join('"' + w.replace('"', "") + '"*' for w in words)
-        rows = session.execute(
-            text(
-                "SELECT d.case_id FROM search_fts f JOIN search_docs d ON d.id = f.rowid "
-                "WHERE search_fts MATCH :q ORDER BY bm25(search_fts) LIMIT :n"
-            ),
-            {"q": expr, "n": limit},
-        ).all()
-        return [uuid.UUID(str(r[0])) if not isinstance(r[0], uuid.UUID) else r[0] for r in rows]
-    expr = " & ".join(w + ":*" for w in words)
-    rows = session.execute(
-        text(
-            "SELECT case_id FROM search_docs WHERE tsv @@ to_tsquery('simple', :q) "
-            "ORDER BY ts_rank(tsv, to_tsquery('simple', :q)) DESC LIMIT :n"
-        ),
-        {"q": expr, "n": limit},
-    ).all()
-    return [r[0] for r in rows]
+        sql = (
+            "SELECT d.case_id AS case_id, bm25(search_fts) AS rank FROM search_fts f "
+            "JOIN search_docs d ON d.id = f.rowid WHERE search_fts MATCH :rank_q"
+        )
+    else:
+        expr = " & ".join(w + ":*" for w in words)
+        sql = (
+            "SELECT case_id, -ts_rank(tsv, to_tsquery('simple', :rank_q)) AS rank FROM search_docs "
+            "WHERE tsv @@ to_tsquery('simple', :rank_q)"
+        )
+    return text(sql).bindparams(rank_q=expr).columns(case_id=Uuid(), rank=Float()).subquery("matches")

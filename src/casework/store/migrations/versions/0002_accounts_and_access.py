@@ -95,9 +95,20 @@ def upgrade() -> None:
     op.add_column('users', sa.Column('failed_logins', sa.Integer(), server_default='0', nullable=False))
     op.add_column('users', sa.Column('locked_until', sa.DateTime(timezone=True), nullable=True))
     op.create_index('ix_users_party_id', 'users', ['party_id'])
+    # Case filters used by team visibility and the work lists end in (created_at, id).
+    op.drop_index('ix_cases_status_phase', table_name='cases')
+    op.drop_index('ix_cases_assignee', table_name='cases')
+    op.create_index('ix_cases_status_phase_created', 'cases', ['status', 'phase', 'created_at', 'id'])
+    op.create_index('ix_cases_assignee_created', 'cases', ['assignee_id', 'created_at', 'id'])
+    op.create_index('ix_cases_team_created', 'cases', ['team', 'created_at', 'id'])
+    op.create_index('ix_cases_customer', 'cases', ['customer_party_id'])
 
 
 def downgrade() -> None:
+    for name in ('ix_cases_customer', 'ix_cases_team_created', 'ix_cases_assignee_created', 'ix_cases_status_phase_created'):
+        op.drop_index(name, table_name='cases')
+    op.create_index('ix_cases_assignee', 'cases', ['assignee_id', 'status'])
+    op.create_index('ix_cases_status_phase', 'cases', ['status', 'phase'])
     op.drop_index('ix_users_party_id', table_name='users')
     for column in ('locked_until', 'failed_logins', 'locale', 'party_id', 'disabled_at', 'is_active', 'password_hash', 'role'):
         with op.batch_alter_table('users', schema=None) as batch_op:
