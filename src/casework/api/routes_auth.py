@@ -13,10 +13,11 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from casework.api.deps import DB
 from casework.api.problems import responses
 from casework.api.security import SESSION_COOKIE, Who
-from casework.domain.access import Scope
+from casework.domain.access import Principal, Scope
 from casework.domain.errors import Forbidden
 from casework.services import accounts, auth
 from casework.services.schemas import Clean
+from casework.store.unit_of_work import Database
 
 router = APIRouter(prefix="/api/v1/auth", tags=["authentication"])
 
@@ -46,10 +47,8 @@ def cookie_secure() -> bool:
     return os.environ.get("CASEWORK_COOKIE_SECURE", "1").lower() not in ("0", "false", "no")
 
 
-@router.post("/login", response_model=LoginResult, responses=responses(401, 422, public=True))
-def login(body: LoginRequest, request: Request, response: Response, db: DB) -> LoginResult:
-    client = request.client.host if request.client else None
-    who = auth.login(db, body.email, body.password, client)
+def start_session(db: Database, who: Principal, client: str | None, response: Response) -> LoginResult:
+    """Open a web session for a signed-in principal and hand its cookie to the browser."""
     session = auth.open_session(db, who, client)
     response.set_cookie(
         SESSION_COOKIE,
@@ -62,6 +61,13 @@ def login(body: LoginRequest, request: Request, response: Response, db: DB) -> L
     )
     me = accounts.get_account(db, who, str(who.user_id))
     return LoginResult(user=me, csrf_token=session.csrf_token, expires_at=session.expires_at)
+
+
+@router.post("/login", response_model=LoginResult, responses=responses(401, 422, public=True))
+def login(body: LoginRequest, request: Request, response: Response, db: DB) -> LoginResult:
+    client = request.client.host if request.client else None
+    who = auth.login(db, body.email, body.password, client)
+    return start_session(db, who, client, response)
 
 
 @router.post("/logout", status_code=status.HTTP_204_NO_CONTENT, responses=responses(401, 403))

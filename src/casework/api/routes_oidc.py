@@ -13,11 +13,10 @@ from fastapi.responses import RedirectResponse
 
 from casework.api.deps import DB
 from casework.api.problems import responses
-from casework.api.routes_auth import LoginResult, cookie_secure
-from casework.api.security import SESSION_COOKIE
+from casework.api.routes_auth import LoginResult, cookie_secure, start_session
 from casework.domain.access import Principal
 from casework.domain.errors import Unauthenticated
-from casework.services import accounts, auth, oidc
+from casework.services import oidc
 
 router = APIRouter(prefix="/api/v1/auth/oidc", tags=["authentication"])
 
@@ -65,16 +64,5 @@ def oidc_callback(
     if not code or not state:
         raise oidc.BadFlow("the callback needs both code and state", field="code" if not code else "state")
     who: Principal = oidc.finish(db, cfg, flow, code, state, _client(request))
-    session = auth.open_session(db, who, _client(request))
-    response.set_cookie(
-        SESSION_COOKIE,
-        session.cookie,
-        max_age=int(auth.SESSION_TTL.total_seconds()),
-        httponly=True,
-        secure=cookie_secure(),
-        samesite="lax",
-        path="/",
-    )
     response.headers["Cache-Control"] = "no-store"
-    me = accounts.get_account(db, who, str(who.user_id))
-    return LoginResult(user=me, csrf_token=session.csrf_token, expires_at=session.expires_at)
+    return start_session(db, who, _client(request), response)
