@@ -14,7 +14,7 @@ from casework.audit import log as audit
 from casework.domain.access import Perm, Principal, Role
 from casework.domain.errors import InvalidInput, NotFound
 from casework.services.auth import hash_password
-from casework.services.common import require
+from casework.services.common import apply_changes, require
 from casework.services.schemas import Clean, Email, Name
 from casework.store.models import Party, Team, TeamMember, User
 from casework.store.types import utcnow
@@ -137,14 +137,7 @@ def update_account(db: Database, who: Principal, user_id: uuid.UUID, cmd: Accoun
             before = _teams_of(s, user.id)
             _set_teams(s, user.id, teams)
             changes["teams"] = {"before": before, "after": sorted(set(teams))}
-        for field, value in given.items():
-            if field in ("name", "role", "is_active") and value is None:
-                raise InvalidInput(f"{field} cannot be null", field=field)
-            if hasattr(value, "value"):
-                value = value.value
-            if getattr(user, field) != value:
-                changes[field] = {"before": getattr(user, field), "after": value}
-                setattr(user, field, value)
+        changes.update(apply_changes(user, given, required=("name", "role", "is_active")))
         if "is_active" in changes:
             if user.id == who.user_id and not user.is_active:
                 raise InvalidInput("you cannot disable your own account", field="is_active")

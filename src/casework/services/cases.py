@@ -18,7 +18,17 @@ from casework.domain.access import Perm, Principal, Role
 from casework.domain.errors import InvalidInput
 from casework.domain.lifecycle import MoveKind, Phase, Status
 from casework.domain.references import format_reference
-from casework.services.common import case_view, check_version, load, load_case, record_access, require, snapshot
+from casework.services.common import (
+    apply_changes,
+    case_view,
+    check_version,
+    load,
+    load_case,
+    record_access,
+    require,
+    require_version,
+    snapshot,
+)
 from casework.services.schemas import (
     AssignRequest,
     CaseCreate,
@@ -41,17 +51,6 @@ CASE_FIELDS = [
     "reference", "case_type", "title", "description", "status", "phase", "priority", "risk_score",
     "assignee_id", "team", "customer_party_id", "custom_data", "due_date",
 ]  # fmt: skip
-EDITABLE = [
-    "title",
-    "description",
-    "priority",
-    "risk_score",
-    "assignee_id",
-    "team",
-    "customer_party_id",
-    "custom_data",
-    "due_date",
-]
 
 
 def _next_reference(session: Session, year: int) -> str:
@@ -119,20 +118,13 @@ def get_case(db: Database, who: Principal, key: str | uuid.UUID) -> CaseView:
 
 def update_case(db: Database, who: Principal, key: str | uuid.UUID, cmd: CaseUpdate, *, if_match: int | None = None) -> CaseView:
     require(who, Perm.CASE_UPDATE)
-    if cmd.version is None and if_match is None:
-        raise InvalidInput("send the version you edited (If-Match header or 'version' field)", field="version")
+    require_version(cmd.version, if_match)
     with db.write() as s:
         case = load_case(s, key, who, for_update=True)
         check_version(case.version, cmd.version, if_match)
         given = cmd.model_dump(exclude_unset=True, exclude={"version"})
         _check_refs(s, given.get("assignee_id"), given.get("customer_party_id"))
-        changes: dict[str, Any] = {}
-        for field, value in given.items():
-            if hasattr(value, "value"):
-                value = value.value
-            if getattr(case, field) != value:
-                changes[field] = {"before": getattr(case, field), "after": value}
-                setattr(case, field, value)
+        changes = apply_changes(case, given)
         if not changes:
             return case_view(case, who)
         case.updated_at = utcnow()

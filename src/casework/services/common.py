@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from casework.audit import log as audit
 from casework.domain.access import Perm, Principal
-from casework.domain.errors import Forbidden, NotFound, PreconditionFailed, StaleVersion
+from casework.domain.errors import Forbidden, InvalidInput, NotFound, PreconditionFailed, StaleVersion
 from casework.domain.lifecycle import Phase, allowed_targets
 from casework.domain.references import is_reference
 from casework.services.schemas import CaseView
@@ -88,6 +88,29 @@ def case_view(case: Case, who: Principal) -> CaseView:
 def record_access(session: Session, who: Principal, case_id: uuid.UUID, part: str) -> None:
     """Reading personal data is itself audited: who, what, when and from where."""
     audit.append(session, actor_id=who.user_id, action="access.case.read", case_id=case_id, data={"part": part, "client": who.client})
+
+
+def require_version(expected: int | None, if_match: int | None) -> None:
+    """Edits must say which version they were based on, or concurrent changes could be overwritten."""
+    if expected is None and if_match is None:
+        raise InvalidInput("send the version you edited (If-Match header or 'version' field)", field="version")
+
+
+def apply_changes(obj: Any, given: dict[str, Any], *, required: tuple[str, ...] = ()) -> dict[str, Any]:
+    """Set the given fields on ``obj`` and return what changed as {field: {before, after}} for the audit.
+
+    Fields named in ``required`` are NOT NULL: a partial update may omit them, not null them.
+    """
+    changes: dict[str, Any] = {}
+    for field, value in given.items():
+        if field in required and value is None:
+            raise InvalidInput(f"{field} cannot be null", field=field)
+        if hasattr(value, "value"):
+            value = value.value
+        if getattr(obj, field) != value:
+            changes[field] = {"before": getattr(obj, field), "after": value}
+            setattr(obj, field, value)
+    return changes
 
 
 def snapshot(obj: Any, fields: list[str]) -> dict[str, Any]:

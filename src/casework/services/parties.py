@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 from sqlalchemy import select
 
 from casework.audit import log as audit
 from casework.domain.access import Perm, Principal
 from casework.domain.errors import InvalidInput, NotFound
-from casework.services.common import check_version, load, load_case, require
+from casework.services.common import apply_changes, check_version, load, load_case, require, require_version
 from casework.services.schemas import CasePartyLink, CasePartyView, PartyCreate, PartyUpdate, PartyView
 from casework.store.models import CaseParty, Party
 from casework.store.unit_of_work import Database
@@ -42,19 +41,12 @@ def list_parties(db: Database, who: Principal, name: str | None = None, limit: i
 
 
 def update_party(db: Database, who: Principal, party_id: uuid.UUID, cmd: PartyUpdate, *, if_match: int | None = None) -> PartyView:
-    if cmd.version is None and if_match is None:
-        raise InvalidInput("send the version you edited (If-Match header or 'version' field)", field="version")
+    require_version(cmd.version, if_match)
     require(who, Perm.PARTY_MANAGE)
     with db.write() as s:
         party = load(s, Party, party_id, "party", "party_id")
         check_version(party.version, cmd.version, if_match)
-        changes: dict[str, Any] = {}
-        for field, value in cmd.model_dump(exclude_unset=True, exclude={"version"}).items():
-            if field == "name" and value is None:
-                raise InvalidInput("name cannot be null", field="name")
-            if getattr(party, field) != value:
-                changes[field] = {"before": getattr(party, field), "after": value}
-                setattr(party, field, value)
+        changes = apply_changes(party, cmd.model_dump(exclude_unset=True, exclude={"version"}), required=("name",))
         if changes:
             audit.append(s, actor_id=who.user_id, action="party.update", data={"party_id": party.id, "changes": changes})
             s.flush()

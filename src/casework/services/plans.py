@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from casework.audit import log as audit
 from casework.domain.access import Perm, Principal, Role
-from casework.domain.errors import Forbidden, InvalidInput, NotFound
-from casework.services.common import check_version, load, load_case, require
+from casework.domain.errors import Forbidden, NotFound
+from casework.services.common import apply_changes, check_version, load, load_case, require
 from casework.services.schemas import GoalCreate, GoalUpdate, GoalView, TaskCreate, TaskUpdate, TaskView
 from casework.services.sharing import shared_parts
 from casework.store.models import Goal, Task, User
@@ -24,19 +23,6 @@ def _goal_on_case(s: Session, case_id: uuid.UUID, goal_id: uuid.UUID) -> Goal:
     if goal is None or goal.case_id != case_id:
         raise NotFound(f"goal {goal_id} not found on this case", field="goal_id")
     return goal
-
-
-def _apply(obj: Any, given: dict[str, Any]) -> dict[str, Any]:
-    changes: dict[str, Any] = {}
-    for field, value in given.items():
-        if hasattr(value, "value"):
-            value = value.value
-        if field in ("title",) and value is None:
-            raise InvalidInput(f"{field} cannot be null", field=field)
-        if getattr(obj, field) != value:
-            changes[field] = {"before": getattr(obj, field), "after": value}
-            setattr(obj, field, value)
-    return changes
 
 
 def add_goal(db: Database, who: Principal, key: str | uuid.UUID, cmd: GoalCreate) -> GoalView:
@@ -56,7 +42,7 @@ def update_goal(db: Database, who: Principal, key: str | uuid.UUID, goal_id: uui
         case = load_case(s, key, who)
         goal = _goal_on_case(s, case.id, goal_id)
         check_version(goal.version, cmd.version, None)
-        changes = _apply(goal, cmd.model_dump(exclude_unset=True, exclude={"version"}))
+        changes = apply_changes(goal, cmd.model_dump(exclude_unset=True, exclude={"version"}), required=("title",))
         if changes:
             audit.append(s, actor_id=who.user_id, action="plan.goal.update", case_id=case.id, data={"goal_id": goal.id, "changes": changes})
             s.flush()
@@ -94,7 +80,7 @@ def update_task(db: Database, who: Principal, key: str | uuid.UUID, task_id: uui
             raise Forbidden("you may only change the status of a task assigned to you")
         if given.get("assignee_id"):
             load(s, User, given["assignee_id"], "user", "assignee_id")
-        changes = _apply(task, given)
+        changes = apply_changes(task, given, required=("title",))
         if "status" in changes:
             task.completed_at = utcnow() if task.status == "done" else None
         if changes:
