@@ -169,13 +169,17 @@ def assign_case(db: Database, who: Principal, key: str | uuid.UUID, cmd: AssignR
 
 # ---------------------------------------------------------------- listing
 
+#: Stand-ins for missing values so keyset pagination can compare them (sorted last / lowest).
+NO_DUE_DATE = dt.date(9999, 12, 31)
+NO_RISK_SCORE = -1
+
 _SORT_COLUMNS: dict[str, Any] = {
     "created_at": Case.created_at,
     "updated_at": Case.updated_at,
     "priority": Case.priority,
-    "due_date": func.coalesce(Case.due_date, dt.date(9999, 12, 31)),
+    "due_date": func.coalesce(Case.due_date, NO_DUE_DATE),
     "reference": Case.reference,
-    "risk_score": func.coalesce(Case.risk_score, -1),
+    "risk_score": func.coalesce(Case.risk_score, NO_RISK_SCORE),
 }
 
 
@@ -212,7 +216,7 @@ def _decode_cursor(cursor: str, sort: str) -> tuple[Any, uuid.UUID]:
             value = dt.date.fromisoformat(value)
         elif field == "risk_score":
             # Only the stored scores (0..100) or the -1 that stands for "no score" were ever issued.
-            if isinstance(value, bool) or not isinstance(value, int) or not -1 <= value <= 100:
+            if isinstance(value, bool) or not isinstance(value, int) or not NO_RISK_SCORE <= value <= 100:
                 raise ValueError("bad cursor value")
         elif not isinstance(value, str) or len(value) > 300 or "\x00" in value:
             raise ValueError("bad cursor value")
@@ -299,8 +303,8 @@ def list_cases(
         if len(rows) > limit:
             last = rows[limit - 1]
             value = {
-                "due_date": last.due_date or dt.date(9999, 12, 31),
-                "risk_score": last.risk_score if last.risk_score is not None else -1,
+                "due_date": last.due_date or NO_DUE_DATE,
+                "risk_score": last.risk_score if last.risk_score is not None else NO_RISK_SCORE,
             }.get(field, getattr(last, field))
             next_cursor = _encode_cursor(sort.value, value, last.id)
         return CasePage(items=items, next_cursor=next_cursor)
