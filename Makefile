@@ -22,7 +22,10 @@ migrate: $(STAMP)
 demo: migrate
 	$(BIN)/casework demo load --if-empty
 
+# The background worker (SLA timers) runs beside the server; Ctrl-C or the server's exit stops both.
 run: demo
+	$(BIN)/casework worker & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
 	$(BIN)/casework serve --host $(HOST) --port $(PORT)
 
 test: $(STAMP)
@@ -35,6 +38,7 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/cases.py
+	$(BIN)/python bench/decisions.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -20,8 +20,9 @@ from casework.cli import app, main
 from casework.demo import CUSTOMERS, DEMO_PASSWORD, STAFF, TEAMS, THIRD_PARTY
 from casework.domain.access import Role, Scope
 from casework.domain.errors import Unauthenticated
-from casework.services import auth
+from casework.services import auth, cases, users
 from casework.store.unit_of_work import Database
+from tests.factories import CASE_DATA, satisfy_exit
 
 Run = Callable[..., Result]
 ENV = {"COLUMNS": "200", "NO_COLOR": "1"}
@@ -62,8 +63,16 @@ def _one_error_line(result: Result) -> str:
     return lines[0]
 
 
-def _create(cli: Run, *extra: str, title: str = "Card charged twice at QuickMart Online") -> str:
-    ref = cli("cases", "create", "--type", "disputed_transaction", "--title", title, *extra).stdout.strip()
+def _data(case_type: str, **fields: Any) -> tuple[str, str]:
+    """The --data option with the custom fields ``case_type`` requires (``fields`` on top)."""
+    return "--data", json.dumps({**CASE_DATA[case_type], **fields})
+
+
+def _create(cli: Run, *extra: str, title: str = "Card charged twice at QuickMart Online", case_type: str = "disputed_transaction") -> str:
+    """A case with valid custom data. A disputed transaction is screened automatically: it opens in assessment.
+    A complaint's screening only recommends, so a complaint stays in screening."""
+    data = () if "--data" in extra else _data(case_type)
+    ref = cli("cases", "create", "--type", case_type, "--title", title, *data, *extra).stdout.strip()
     assert ref.startswith("CASE-")
     return ref
 
@@ -96,9 +105,9 @@ def test_create_list_and_show(cli: Run) -> None:
 
     ref = _create(
         cli, "--priority", "P1", "--risk", "90", "--customer", customer, "--assignee", "mei@example.org",
-        "--team", "Fraud & Disputes", "--due", "2030-01-31", "--data", '{"amount": 120.5, "currency": "GBP"}',
+        "--team", "Fraud & Disputes", "--due", "2030-01-31", *_data("disputed_transaction", amount=120.5, currency="GBP"),
     )  # fmt: skip
-    other = cli("cases", "create", "--type", "complaint", "--title", "Poor service at branch", "--json")
+    other = cli("cases", "create", "--type", "complaint", "--title", "Poor service at branch", *_data("complaint"), "--json")
     assert _json(other)["priority"] == "P3"
 
     page = _json(cli("cases", "list", "--json"))
@@ -121,9 +130,10 @@ def test_create_list_and_show(cli: Run) -> None:
     shown = _json(cli("cases", "show", ref, "--json"))
     case = shown["case"]
     assert (case["priority"], case["risk_score"], case["team"], case["due_date"]) == ("P1", 90, "Fraud & Disputes", "2030-01-31")
-    assert case["custom_data"] == {"amount": 120.5, "currency": "GBP"}
+    assert case["custom_data"] == {"transaction_kind": "card_charge", "amount": 120.5, "currency": "GBP", "account_type": "current"}
     assert [(p["role"], p["party"]["name"]) for p in shown["parties"]] == [("customer", "Diego Khan")]
-    assert [p["to_phase"] for p in shown["phases"]] == ["screening"]
+    # The automatic screening of a disputed transaction opened it for investigation at once.
+    assert [p["to_phase"] for p in shown["phases"]] == ["screening", "assessment"]
 
     text = cli("cases", "show", ref).stdout
     for expected in (ref, "Card charged twice", "Diego Khan", "Phase history", "opened in screening", "Mei Chen"):
@@ -148,27 +158,40 @@ def test_update_with_version(cli: Run) -> None:
 # ---------------------------------------------------------------- lifecycle
 
 
-def test_full_lifecycle_by_cli(cli: Run) -> None:
+def test_full_lifecycle_by_cli(cli: Run, db: Database) -> None:
     ref = _create(cli)
+    system = users.system_principal(db)
+    # The first step, screening → assessment, is the automatic screening's (a disputed card charge over 50 is opened).
     steps: list[tuple[str, ...]] = [
-        ("assessment",), ("risk",), ("planning",), ("implementation",), ("follow_up",),
+        ("risk",), ("planning",), ("implementation",), ("follow_up",),
         ("planning", "--reason", "Merchant rejected the chargeback"), ("implementation",), ("follow_up",),
-        ("evaluation",), ("closed", "--outcome", "refunded in full"),
+        ("evaluation",), ("closed", "--outcome", "refunded"),
     ]  # fmt: skip
     for phase, *options in steps:
+        current = cases.get_case(db, system, ref)
+        if current.phase.value == "assessment":  # the questionnaire the type asks for before leaving assessment
+            answered = {
+                "recognises": "not_at_all",
+                "card_in_possession": True,
+                "shared_credentials": False,
+                "contacted_by_fraudster": False,
+            }
+            assert "(complete)" in cli("answers", "set", ref, "dispute_details", "--data", json.dumps(answered)).stdout
+        if current.phase.value == "implementation":  # every task of the plan done (the CLI has no task commands)
+            satisfy_exit(db, system, current)
         out = cli("cases", "move", ref, phase, *options).stdout
         assert f"→ {phase}" in out
 
     shown = _json(cli("cases", "show", ref, "--json"))
     case = shown["case"]
-    assert (case["status"], case["phase"], case["outcome"]) == ("closed", "closed", "refunded in full")
+    assert (case["status"], case["phase"], case["outcome"]) == ("closed", "closed", "refunded")
     assert case["closed_at"] is not None
     kinds = [p["kind"] for p in shown["phases"]]
     assert kinds == ["open"] + ["forward"] * 5 + ["return"] + ["forward"] * 3 + ["close"]
     assert shown["phases"][6]["reason"] == "Merchant rejected the chargeback"
 
     entries = _json(cli("cases", "history", ref, "--json"))
-    assert [e["action"] for e in entries].count("case.transition") == len(steps)
+    assert [e["action"] for e in entries].count("case.transition") == len(steps) + 1  # + the screening's move
     assert "case.transition" in cli("cases", "history", ref).stdout
 
     reopened = cli("cases", "move", ref, "assessment", "--reason", "Customer sent new evidence").stdout
@@ -177,7 +200,7 @@ def test_full_lifecycle_by_cli(cli: Run) -> None:
 
 
 def test_bad_transition_is_one_line_naming_the_allowed_moves(cli: Run) -> None:
-    ref = _create(cli)
+    ref = _create(cli, case_type="complaint")
     line = _one_error_line(cli("cases", "move", ref, "planning", expect=2))
     assert line.startswith("error: phase: cannot move from screening to planning")
     assert line.endswith("allowed transitions: assessment, closed")
@@ -189,7 +212,7 @@ def test_bad_transition_is_one_line_naming_the_allowed_moves(cli: Run) -> None:
 
 
 def test_return_without_reason_is_refused(cli: Run) -> None:
-    ref = _create(cli)
+    ref = _create(cli, case_type="complaint")
     cli("cases", "move", ref, "assessment")
     line = _one_error_line(cli("cases", "move", ref, "screening", expect=2))
     assert line == "error: reason: returning from assessment to screening requires a reason"
@@ -199,19 +222,31 @@ def test_return_without_reason_is_refused(cli: Run) -> None:
 # ---------------------------------------------------------------- user errors
 
 
+COMPLAINT = ["--type", "complaint", *_data("complaint")]
+
+
 @pytest.mark.parametrize(
     ("args", "expected"),
     [
-        (["--type", "complaint", "--title", ""], "error: title: String should have at least 1 character"),
-        (["--type", "complaint", "--title", "x", "--priority", "P9"], "'--priority'"),
-        (["--type", "parking_ticket", "--title", "x"], "'--type'"),
+        ([*COMPLAINT, "--title", ""], "error: title: String should have at least 1 character"),
+        ([*COMPLAINT, "--title", "x", "--priority", "P9"], "'--priority'"),
+        (
+            ["--type", "parking_ticket", "--title", "x"],
+            "error: type: unknown case type 'parking_ticket'; known case types: "
+            "complaint, disputed_transaction, onboarding, support_ticket",
+        ),
         (["--type", "complaint", "--title", "x", "--data", "{nope"], "error: data: not valid JSON"),
         (["--type", "complaint", "--title", "x", "--data", "[1, 2]"], "error: data: must be a JSON object"),
-        (["--type", "complaint", "--title", "x", "--due", "2030-02-30"], "error: due: "),
-        (["--type", "complaint", "--title", "x", "--risk", "101"], "error: risk: Input should be less than or equal to 100"),
-        (["--type", "complaint", "--title", "x", "--customer", "not-a-uuid"], "error: customer: "),
-        (["--type", "complaint", "--title", "x", "--assignee", "ghost@example.org"], "error: assignee: no user"),
+        ([*COMPLAINT, "--title", "x", "--due", "2030-02-30"], "error: due: "),
+        ([*COMPLAINT, "--title", "x", "--risk", "101"], "error: risk: Input should be less than or equal to 100"),
+        ([*COMPLAINT, "--title", "x", "--customer", "not-a-uuid"], "error: customer: "),
+        ([*COMPLAINT, "--title", "x", "--assignee", "ghost@example.org"], "error: assignee: no user"),
         (["--title", "x"], "Missing option '--type'"),
+        # The case type's custom fields: required ones, unknown keys, allowed values.
+        (["--type", "complaint", "--title", "x"], "channel: is required"),
+        (["--type", "complaint", "--title", "x", "--data", '{"channel": "email"}'], "product: is required"),
+        (["--type", "complaint", "--title", "x", *_data("complaint", colour="red")], "colour: is not a field of this case type"),
+        (["--type", "complaint", "--title", "x", *_data("complaint", channel="pigeon")], "channel: must be one of: "),
     ],
 )
 def test_user_errors_are_one_line_with_exit_code_2(cli: Run, args: list[str], expected: str) -> None:
@@ -222,7 +257,7 @@ def test_user_errors_are_one_line_with_exit_code_2(cli: Run, args: list[str], ex
 
 def test_other_user_errors(cli: Run) -> None:
     assert _one_error_line(cli("cases", "show", "CASE-2026-999999", expect=2)) == "error: case: case CASE-2026-999999 not found"
-    ghost = cli("--as", "ghost@example.org", "cases", "create", "--type", "complaint", "--title", "x", expect=2)
+    ghost = cli("--as", "ghost@example.org", "cases", "create", *COMPLAINT, "--title", "x", expect=2)
     assert "error: as: no account with email ghost@example.org" in _one_error_line(ghost)
     assert "cursor" in _one_error_line(cli("cases", "list", "--cursor", "garbage", expect=2))
     assert "No such command" in _one_error_line(cli("cases", "frobnicate", expect=2))
@@ -238,6 +273,7 @@ def test_notes_acting_user_and_history(cli: Run) -> None:
     user = _json(cli("users", "create", "--name", "Sofia Marquez", "--email", "sofia@example.org", "--team", "fraud", "--json"))
     assert (user["role"], user["teams"]) == ("case_worker", ["fraud"])
     ref = _create(cli, "--team", "fraud")
+    intake = len(_json(cli("cases", "history", ref, "--json")))  # case.create, the screening decision and its move
     assert "shared note added" in cli("--as", "sofia@example.org", "cases", "note", ref, "We are on it [really]", "--shared").stdout
     cli("cases", "note", ref, "Internal only")
 
@@ -248,15 +284,16 @@ def test_notes_acting_user_and_history(cli: Run) -> None:
     assert "We are on it [really]" in cli("cases", "show", ref).stdout  # user text is not Rich markup
 
     entries = _json(cli("cases", "history", ref, "--json"))
-    assert [e["action"] for e in entries] == ["case.create", "note.add", "note.add"]
-    assert entries[1]["actor_id"] == user["id"]
+    assert entries[0]["action"] == "case.create"
+    assert [e["action"] for e in entries[intake:]] == ["note.add", "note.add"]
+    assert entries[intake]["actor_id"] == user["id"]
     # Reading a case is audited too, naming the CLI as the client.
     reads = [e for e in _json(cli("cases", "history", ref, "--access", "--json")) if e["action"].startswith("access.")]
     assert reads and all(e["data"]["client"] == "cli" for e in reads)
 
 
 def test_audit_verify(cli: Run) -> None:
-    ref = _create(cli)
+    ref = _create(cli, case_type="complaint")
     cli("cases", "move", ref, "assessment")
     result = cli("audit", "verify")
     assert result.stdout.strip().startswith("audit chain intact: ")
@@ -404,7 +441,7 @@ def test_acting_as_a_customer(cli: Run) -> None:
     cli("cases", "note", mine, "We are looking into it", "--shared")
     other = _create(cli, title="Someone else's case")
 
-    refused = cli("--as", "ivy@mail.example", "cases", "create", "--type", "complaint", "--title", "x", expect=2)
+    refused = cli("--as", "ivy@mail.example", "cases", "create", *COMPLAINT, "--title", "x", expect=2)
     assert _one_error_line(refused) == "error: your role (customer, write access) may not case.create"
 
     listed = _json(cli("--as", "ivy@mail.example", "cases", "list", "--json"))["items"]

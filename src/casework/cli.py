@@ -45,7 +45,6 @@ from casework.services.database import Database, open_database, storage_problem
 from casework.services.schemas import (
     CaseCreate,
     CaseFilter,
-    CaseTypeKey,
     CaseUpdate,
     CaseView,
     NoteCreate,
@@ -87,14 +86,19 @@ def _one_line(text: str) -> str:
 
 
 def _field(name: str | None) -> str | None:
-    return CLI_NAMES.get(name, name) if name else None
+    """The option a service field is given by: ``custom_data.product`` is ``data.product`` on the command line."""
+    if not name:
+        return None
+    head, dot, rest = name.partition(".")
+    return CLI_NAMES.get(head, head) + dot + rest
 
 
 def describe_error(exc: BaseException) -> tuple[str, int] | None:
     """The one-line message and exit code for an error a user can cause, or ``None`` for a bug."""
     if isinstance(exc, DomainError):
         name = _field(exc.field)
-        return (f"{name}: {exc.message}" if name else exc.message), USER_ERROR
+        message = exc.message.removeprefix(f"{exc.field}: ") if exc.field else exc.message  # some messages name the field already
+        return (f"{name}: {message}" if name else message), USER_ERROR
     if isinstance(exc, ValidationError):
         parts = []
         for err in exc.errors():
@@ -358,10 +362,15 @@ def db_upgrade(ctx: typer.Context) -> None:
     from casework.store import migrate
 
     state = _state(ctx)
+    from casework.services import casetypes
+
     with state.console.status("Applying migrations…"):
         migrate.upgrade(state.database_url)
         revision = migrate.current(state.database_url)
+        installed = [f"{key} v{version}" for key, version, new in casetypes.install_shipped(state.db) if new]
     typer.echo(f"database {_redact(state.database_url)} is at revision {revision or 'none'} (head)")
+    if installed:
+        typer.echo(f"installed the shipped case types: {', '.join(installed)}")
 
 
 # ---------------------------------------------------------------- demo
@@ -446,7 +455,7 @@ def cases_list(
     ctx: typer.Context,
     status: Annotated[Status | None, typer.Option(case_sensitive=False, help="open or closed")] = None,
     phase: Annotated[Phase | None, typer.Option(case_sensitive=False)] = None,
-    case_type: Annotated[CaseTypeKey | None, typer.Option("--type", case_sensitive=False)] = None,
+    case_type: Annotated[str | None, typer.Option("--type", help="Case type key, e.g. complaint.")] = None,
     priority: Annotated[Priority | None, typer.Option()] = None,
     assignee: Annotated[str | None, typer.Option(metavar="EMAIL_OR_ID", help="Cases assigned to this user.")] = None,
     team: Annotated[str | None, typer.Option()] = None,
@@ -582,7 +591,7 @@ def cases_show(ctx: typer.Context, ref: CaseRef, as_json: JsonFlag = False) -> N
 @cases_app.command("create")
 def cases_create(
     ctx: typer.Context,
-    case_type: Annotated[CaseTypeKey, typer.Option("--type", case_sensitive=False, help="Case type.", show_default=False)],
+    case_type: Annotated[str, typer.Option("--type", help="Case type key (see `casework casetypes list`).", show_default=False)],
     title: Annotated[str, typer.Option(help="Short title.", show_default=False)],
     description: Annotated[str, typer.Option(help="Longer description.")] = "",
     priority: Annotated[Priority, typer.Option()] = Priority.P3,
@@ -993,3 +1002,13 @@ def audit_verify(ctx: typer.Context, as_json: JsonFlag = False) -> None:
 def main(argv: Sequence[str] | None = None) -> None:
     """Console-script entry point."""
     app(args=list(argv) if argv is not None else None, prog_name="casework")
+
+
+# Commands for daily work and background jobs (worker, sla, queue, notifications, events) live in
+# their own module, which registers them on `app`; imported last, when this module is complete.
+from casework import cli_work  # noqa: E402, F401
+
+# isort: split
+# Commands for configured workflows (casetypes, decisions, answers, cases readiness) live in their
+# own module, which registers them on `app` and `cases_app`; imported last, like cli_work.
+from casework import cli_workflow  # noqa: E402, F401

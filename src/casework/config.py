@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from pathlib import Path
 
 
 @dataclass(frozen=True)
@@ -12,15 +13,28 @@ class Settings:
     host: str
     port: int
     log_level: str
+    redis_url: str | None = None  # background jobs queue; unset: a SQLite file (jobs_path)
+    jobs_path: str = "./casework-jobs.db"
 
     @classmethod
     def from_env(cls) -> Settings:
+        database_url = os.environ.get("CASEWORK_DATABASE_URL", "sqlite:///./casework.db")
         return cls(
-            database_url=os.environ.get("CASEWORK_DATABASE_URL", "sqlite:///./casework.db"),
+            database_url=database_url,
             host=os.environ.get("CASEWORK_HOST", "127.0.0.1"),
             port=int(os.environ.get("CASEWORK_PORT", "8000")),
             log_level=os.environ.get("CASEWORK_LOG_LEVEL", "info"),
+            redis_url=os.environ.get("CASEWORK_REDIS_URL") or None,
+            jobs_path=os.environ.get("CASEWORK_JOBS_PATH") or default_jobs_path(database_url),
         )
+
+
+def default_jobs_path(database_url: str) -> str:
+    """The jobs queue file sits next to a SQLite database file (casework.db -> casework-jobs.db), else in ./."""
+    if database_url.startswith("sqlite:///") and database_url not in ("sqlite:///", "sqlite:///:memory:"):
+        db_file = Path(database_url.removeprefix("sqlite:///").split("?", 1)[0])
+        return str(db_file.with_name(f"{db_file.stem}-jobs.db"))
+    return "./casework-jobs.db"
 
 
 def normalise_url(url: str) -> str:

@@ -12,14 +12,17 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from importlib import resources
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
 from casework.domain.access import Principal, Role, Scope
-from casework.services import accounts, auth, cases, notes, parties, plans, sharing, users
+from casework.services import accounts, auth, cases, casetypes, decisions, notes, parties, plans, rulesets, sharing, users
+from casework.services import notifications as notifications_service
 from casework.services.schemas import CaseCreate, CasePartyLink, GoalCreate, NoteCreate, PartyCreate, TaskCreate
+from casework.services.workflow_schemas import DecisionPoint, DraftCreate
 from casework.store.unit_of_work import Database
 
 ADMIN, SUPERVISOR, WORKER, OUTSIDER, AUDITOR, CUSTOMER, THIRD, READER, ANON = (
@@ -31,6 +34,11 @@ STAFF = STAFF_WRITERS | {AUDITOR, READER}
 AUTHENTICATED = set(ROLES) - {ANON}
 #: Who can see case A at all (the outsider works in another team).
 SEES_A = STAFF | {CUSTOMER, THIRD}
+#: Who may read case types and decision tables (every staff member, whatever their team).
+CONFIG_READERS = STAFF | {OUTSIDER}
+COMPLAINT_DATA = {"product": "credit_card", "channel": "email"}
+COMPLAINT_V2 = casetypes.shipped_sources()["complaint.yaml"].replace("\nversion: 1\n", "\nversion: 2\n", 1)
+RISK_TABLE = resources.files("casework.casetypes").joinpath("definitions/tables/complaint.risk.yaml").read_text(encoding="utf-8")
 
 
 @dataclass
@@ -48,6 +56,7 @@ class Rule:
     on_case: bool = False  # the path names case A: callers who cannot see it get 404
     ok: int = 200
     params: dict[str, str] | None = None
+    aliases: dict[str, str] | None = None  # path parameter -> the world id filling it (two rules, one name)
 
 
 def r(method: str, path: str, allowed: set[str], body: Callable[[World], Any] | None = None, **kw: Any) -> Rule:
@@ -64,7 +73,13 @@ RULES: list[Rule] = [
     r("GET", "/auth/me", AUTHENTICATED),
     r("POST", "/auth/tokens", AUTHENTICATED - {READER}, lambda w: {"name": "extra", "scope": "read"}, ok=201),
     r("GET", "/auth/tokens", AUTHENTICATED),
-    r("POST", "/cases", STAFF_WRITERS | {OUTSIDER}, lambda w: {"case_type": "complaint", "title": "New one"}, ok=201),
+    r(
+        "POST",
+        "/cases",
+        STAFF_WRITERS | {OUTSIDER},
+        lambda w: {"case_type": "complaint", "title": "New one", "custom_data": COMPLAINT_DATA},
+        ok=201,
+    ),
     r("GET", "/cases", AUTHENTICATED),
     r("GET", "/search", AUTHENTICATED, params={"q": "refund"}),
     r("GET", "/cases/{key}", SEES_A, on_case=True),
@@ -90,7 +105,37 @@ RULES: list[Rule] = [
     r("PATCH", "/cases/{key}/goals/{goal_id}", STAFF_WRITERS, lambda w: {"title": "Renamed goal"}, on_case=True),
     r("POST", "/cases/{key}/goals/{goal_id}/tasks", STAFF_WRITERS, lambda w: {"title": "Another task"}, on_case=True, ok=201),
     r("PATCH", "/cases/{key}/tasks/{task_id}", STAFF_WRITERS | {THIRD}, lambda w: {"status": "in_progress"}, on_case=True),
+    # Configured workflow (routes_workflow): case types, questionnaires, readiness, decisions and tables.
+    r("GET", "/case-types", CONFIG_READERS),
+    r("GET", "/case-types/{case_type}", CONFIG_READERS),
+    r("POST", "/case-types/validate", CONFIG_READERS, lambda w: {"source": COMPLAINT_V2}),
+    r("GET", "/case-types/{case_type}/diff", CONFIG_READERS, params={"from": "1"}),
+    r("POST", "/case-types/{case_type}/diff", CONFIG_READERS, lambda w: {"source": COMPLAINT_V2}, params={"from": "1"}),
+    r("POST", "/case-types", {ADMIN}, lambda w: {"source": COMPLAINT_V2, "filename": "complaint.yaml"}, ok=201),
+    r("GET", "/cases/{key}/questionnaires", STAFF, on_case=True),
+    r("PUT", "/cases/{key}/questionnaires/{questionnaire}", STAFF_WRITERS, lambda w: {"answers": {"raised_before": False}}, on_case=True),
+    r("GET", "/cases/{key}/questionnaires/{questionnaire}", STAFF, on_case=True),
+    r("GET", "/cases/{key}/questionnaires/{questionnaire}/versions", STAFF, on_case=True),
+    r("GET", "/cases/{key}/readiness", STAFF, on_case=True),
+    r("GET", "/cases/{key}/decisions", STAFF, on_case=True),
+    r("POST", "/cases/{key}/decisions/{decision_id}/accept", STAFF_WRITERS, on_case=True),  # the pending next action
+    r("POST", "/cases/{key}/decisions/{point}", STAFF_WRITERS, on_case=True, ok=201),
+    r("GET", "/decision-tables", CONFIG_READERS),
+    r("GET", "/decision-tables/{name}", CONFIG_READERS),
+    r("GET", "/decision-tables/{name}/versions", CONFIG_READERS),
+    r("POST", "/decision-tables/{name}/drafts", {ADMIN, SUPERVISOR}, lambda w: {"source": RISK_TABLE, "comment": "unchanged"}, ok=201),
+    r("POST", "/decision-tables/{name}/versions/{version}/simulate", CONFIG_READERS, lambda w: {"last": 10}),
+    r("POST", "/decision-tables/{name}/versions/{version}/publish", {ADMIN, SUPERVISOR}),
     r("POST", "/cases/{key}/transitions", STAFF_WRITERS, lambda w: {"to_phase": "assessment"}, on_case=True),
+    # The screening recommendation made at intake, overridden once the case has moved on (so it changes nothing).
+    r(
+        "POST",
+        "/cases/{key}/decisions/{decision_id}/override",
+        STAFF_WRITERS,
+        lambda w: {"outputs": {"reason": "checked by hand"}, "reason": "screened on the phone"},
+        on_case=True,
+        aliases={"decision_id": "screening_decision"},
+    ),
     r("POST", "/parties", STAFF_WRITERS | {OUTSIDER}, lambda w: {"name": "New Party"}, ok=201),
     r("GET", "/parties", STAFF | {OUTSIDER}),
     r("GET", "/parties/{party_id}", STAFF | {OUTSIDER}),
@@ -104,6 +149,14 @@ RULES: list[Rule] = [
     r("POST", "/cases/{key}/shares", STAFF_WRITERS, lambda w: {"user_id": w.ids["third_user"], "parts": ["tasks"]}, on_case=True, ok=201),
     r("GET", "/cases/{key}/shares", STAFF_WRITERS, on_case=True),
     r("DELETE", "/cases/{key}/shares/{share_id}", STAFF_WRITERS, on_case=True),
+    # Daily work (routes_work): the queue, one's own notifications, SLA timers and the outbox.
+    r("GET", "/queue", STAFF_WRITERS | {OUTSIDER, READER}),
+    r("GET", "/notifications", STAFF | {OUTSIDER}),
+    r("POST", "/notifications/{notification_id}/read", STAFF_WRITERS | {OUTSIDER, AUDITOR}),
+    r("GET", "/cases/{key}/sla", STAFF, on_case=True),
+    r("GET", "/sla/breaches", {ADMIN, SUPERVISOR, AUDITOR}),
+    r("GET", "/events", {ADMIN}),
+    r("POST", "/sla/scan", {ADMIN}),
     r("DELETE", "/cases/{key}/parties/{link_id}", STAFF_WRITERS, on_case=True, ok=204),
     r("DELETE", "/auth/tokens/{token_id}", AUTHENTICATED, ok=204),
     r("POST", "/auth/logout", AUTHENTICATED, ok=204),
@@ -130,11 +183,19 @@ def build_world(db: Database) -> tuple[World, dict[str, Principal]]:
         THIRD: _account(db, admin, "theo", Role.THIRD_PARTY),
     }
     who[READER] = who[WORKER]
+    # A complaint: its screening only recommends, so the case stays in screening until a rule moves it.
     case = cases.create_case(
-        db, admin, CaseCreate(case_type="disputed_transaction", title="Refund of a disputed card charge", team="fraud",
-                              customer_party_id=customer_party.id, risk_score=70),
+        db, admin, CaseCreate(case_type="complaint", title="Refund of a disputed card charge", team="fraud",
+                              customer_party_id=customer_party.id, risk_score=70, custom_data=COMPLAINT_DATA),
     )  # fmt: skip
-    cases.create_case(db, admin, CaseCreate(case_type="onboarding", title="Refund question at onboarding", team="kyc"))
+    cases.create_case(db, admin, CaseCreate(case_type="onboarding", title="Refund question at onboarding", team="kyc",
+                                            custom_data={"customer_type": "person", "country_of_residence": "BE"}))  # fmt: skip
+    # Configured workflow: a pending screening recommendation (made at intake), a pending next action,
+    # and a draft of a decision table to simulate and publish.
+    screening = next(d for d in decisions.list_decisions(db, admin, case.id) if d.point is DecisionPoint.SCREENING)
+    next_action = decisions.run_decision(db, admin, case.id, DecisionPoint.NEXT_ACTION)
+    risk_table = rulesets.get_table(db, admin, "complaint.risk").definition
+    draft = rulesets.create_draft(db, admin, "complaint.risk", DraftCreate(definition=risk_table))
     goal = plans.add_goal(db, admin, case.id, GoalCreate(title="Refund the customer"))
     task = plans.add_task(db, admin, case.id, goal.id, TaskCreate(title="Ask the merchant", assignee_id=who[THIRD].user_id))
     notes.add_note(db, admin, case.id, NoteCreate(body="Internal: merchant known for chargebacks"))
@@ -150,6 +211,13 @@ def build_world(db: Database) -> tuple[World, dict[str, Principal]]:
         "user": "will@example.org",
         "share_id": str(share.id),
         "third_user": str(who[THIRD].user_id),
+        "case_type": "complaint",
+        "questionnaire": "complaint_details",
+        "point": "risk",
+        "decision_id": str(next_action.id),
+        "screening_decision": str(screening.id),
+        "name": "complaint.risk",
+        "version": str(draft.version),
     }
 
     def version() -> int:
@@ -191,10 +259,13 @@ def test_access_matrix(role: str, db: Database, client_for: Callable[..., TestCl
         client = client_for(who[role], Scope.READ if role == READER else Scope.WRITE)
         spare = auth.create_token(db, who[role], "spare", Scope.READ)
         world.ids["token_id"] = str(spare.id)
+        with db.write() as s:  # a notification of the caller's own, to mark read
+            world.ids["notification_id"] = str(notifications_service.notify(s, who[role].user_id, None, "test", "Hello").id)
     world.ids.setdefault("token_id", str(uuid.uuid4()))
+    world.ids.setdefault("notification_id", str(uuid.uuid4()))
     mismatches = []
     for rule in RULES:
-        path = rule.path.format(**world.ids)
+        path = rule.path.format(**{**world.ids, **{k: world.ids[v] for k, v in (rule.aliases or {}).items()}})
         params = {k: v.format(**world.ids) for k, v in (rule.params or {}).items()}
         body = rule.body(world) if rule.body else None
         resp = client.request(rule.method, path, json=body, params=params)
@@ -210,8 +281,12 @@ def test_customer_cannot_reach_another_customers_case(db: Database, client_for: 
     admin = users.system_principal(db)
     mine_party = parties.create_party(db, admin, PartyCreate(name="Mia Mine"))
     other_party = parties.create_party(db, admin, PartyCreate(name="Otto Other"))
-    mine = cases.create_case(db, admin, CaseCreate(case_type="complaint", title="My refund", customer_party_id=mine_party.id))
-    other = cases.create_case(db, admin, CaseCreate(case_type="complaint", title="Other refund", customer_party_id=other_party.id))
+    mine = cases.create_case(
+        db, admin, CaseCreate(case_type="complaint", title="My refund", customer_party_id=mine_party.id, custom_data=COMPLAINT_DATA)
+    )
+    other = cases.create_case(
+        db, admin, CaseCreate(case_type="complaint", title="Other refund", customer_party_id=other_party.id, custom_data=COMPLAINT_DATA)
+    )
     me = _account(db, admin, "mia", Role.CUSTOMER, party_id=mine_party.id)
     client = client_for(me)
     listed = client.get("/api/v1/cases").json()["items"]

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from casework.services import auth
 from casework.store.models import ApiToken, AuditEntry, WebSession
 from casework.store.unit_of_work import Database
+from tests.factories import case_body
 
 PROBLEM = "application/problem+json"
 CASES = "/api/v1/cases"
@@ -48,7 +49,7 @@ def problem(resp: Response, status: int, field: str | None = None) -> dict[str, 
 
 
 def new_case(client: TestClient, **headers: str) -> Response:
-    resp: Response = client.post(CASES, json={"case_type": "complaint", "title": "Refund not received"}, headers=headers)
+    resp: Response = client.post(CASES, json=case_body(), headers=headers)
     return resp
 
 
@@ -102,7 +103,7 @@ def session(worker: dict[str, Any], client_for: Clients) -> tuple[TestClient, st
 def test_anonymous_request_is_refused_with_a_problem_naming_authorization(anon: TestClient) -> None:
     body = problem(anon.get(CASES), 401, "Authorization")
     assert body["instance"] == CASES
-    problem(anon.post(CASES, json={"case_type": "complaint", "title": "x"}), 401, "Authorization")
+    problem(anon.post(CASES, json=case_body()), 401, "Authorization")
     problem(anon.get(ME), 401, "Authorization")
     problem(anon.get(USERS), 401, "Authorization")
 

@@ -9,6 +9,8 @@ import pytest
 from fastapi.testclient import TestClient
 from httpx import Response
 
+from tests.factories import case_body
+
 PROBLEM = "application/problem+json"
 CASES = "/api/v1/cases"
 
@@ -28,8 +30,7 @@ def problem(resp: Response, status: int, field: str | None = None) -> dict[str, 
 
 
 def create(api: TestClient, **fields: Any) -> dict[str, Any]:
-    payload = {"case_type": "complaint", "title": "Refund not received", **fields}
-    resp = api.post(CASES, json=payload)
+    resp = api.post(CASES, json=case_body(str(fields.pop("case_type", "complaint")), **fields))
     assert resp.status_code == 201, resp.text
     body: dict[str, Any] = resp.json()
     return body
@@ -38,6 +39,32 @@ def create(api: TestClient, **fields: Any) -> dict[str, Any]:
 def transition(api: TestClient, case: dict[str, Any], to: str, **extra: Any) -> Response:
     resp: Response = api.post(f"{CASES}/{case['id']}/transitions", json={"to_phase": to, **extra})
     return resp
+
+
+#: Every required answer of the complaint's assessment questionnaire (no compensation, so no follow-up question).
+COMPLAINT_DETAILS = {
+    "what_happened": "The refund promised in March never arrived",
+    "raised_before": False,
+    "preferred_resolution": "refund",
+    "wants_compensation": False,
+    "regulator_contacted": False,
+}
+
+
+def answer_complaint_details(api: TestClient, case: dict[str, Any]) -> None:
+    """What a worker does before a complaint may leave assessment."""
+    resp = api.put(f"{CASES}/{case['id']}/questionnaires/complaint_details", json={"answers": COMPLAINT_DETAILS})
+    assert resp.status_code == 200, resp.text
+    assert resp.json()["complete"] is True, resp.text
+
+
+def finish_tasks(api: TestClient, case: dict[str, Any]) -> None:
+    """What a worker does before a case may leave implementation: every task of the plan done."""
+    for goal in api.get(f"{CASES}/{case['id']}/plan").json():
+        for task in goal["tasks"]:
+            if task["status"] not in ("done", "cancelled"):
+                resp = api.patch(f"{CASES}/{case['id']}/tasks/{task['id']}", json={"status": "done", "version": task["version"]})
+                assert resp.status_code == 200, resp.text
 
 
 # ------------------------------------------------------------------ lifecycle
@@ -65,15 +92,23 @@ def test_full_lifecycle_with_a_return_and_a_reopen(api: TestClient) -> None:
         ("evaluation", {}),
         ("closed", {"outcome": "upheld"}),
         ("evaluation", {"reason": "customer appealed"}),
-        ("closed", {"outcome": "upheld on appeal"}),
+        ("closed", {"outcome": "partially_upheld"}),
     ]
+    phase = "screening"
     for version, (to, extra) in enumerate(steps, start=2):
+        # Meet the complaint type's exit criteria first, as a worker would (entering planning made the plan);
+        # answers and tasks are records of their own and leave the case's version alone.
+        if phase == "assessment":
+            answer_complaint_details(api, case)
+        if phase == "implementation":
+            finish_tasks(api, case)
         resp = transition(api, case, to, **extra)
         assert resp.status_code == 200, (to, resp.text)
         body = resp.json()
+        phase = body["phase"]
         assert (body["phase"], body["version"]) == (to, version)
         assert resp.headers["etag"] == f'"{version}"'
-    assert (body["status"], body["outcome"]) == ("closed", "upheld on appeal")
+    assert (body["status"], body["outcome"]) == ("closed", "partially_upheld")
     assert body["closed_at"] is not None
 
     phases = api.get(f"{CASES}/{case['reference']}/phases").json()
@@ -83,17 +118,25 @@ def test_full_lifecycle_with_a_return_and_a_reopen(api: TestClient) -> None:
     assert [p["seq"] for p in phases] == list(range(1, len(steps) + 2))
 
     entries = api.get(f"{CASES}/{case['id']}/history").json()
-    assert [e["action"] for e in entries] == ["case.create"] + ["case.transition"] * len(steps)
+    moves = [e for e in entries if e["action"] in ("case.create", "case.transition")]
+    assert [e["action"] for e in moves] == ["case.create"] + ["case.transition"] * len(steps)
+    assert [(e["data"]["from"], e["data"]["to"]) for e in moves[1:3]] == [("screening", "assessment"), ("assessment", "risk")]
+    # The work the case type asked for is in the history too: answers, the plan made on entering planning, the tasks done.
+    assert {"answers.submit", "plan.goal.add", "decision.made"} <= {e["action"] for e in entries}
     assert [e["seq"] for e in entries] == sorted(e["seq"] for e in entries)
     assert all(len(e["hash"]) == 64 for e in entries)
-    assert [(e["data"]["from"], e["data"]["to"]) for e in entries[1:3]] == [("screening", "assessment"), ("assessment", "risk")]
     assert api.get("/api/v1/audit/verify").json()["ok"] is True
 
 
 def test_screening_closes_directly(api: TestClient) -> None:
     case = create(api)
-    body = transition(api, case, "closed", outcome="duplicate of CASE-2026-000001").json()
-    assert (body["status"], body["phase"], body["outcome"]) == ("closed", "closed", "duplicate of CASE-2026-000001")
+    # Free text is no outcome: screening closes with screened_out / fast_tracked or one of the type's outcomes.
+    problem(transition(api, case, "closed", outcome="duplicate of CASE-2026-000001"), 422, "outcome")
+    body = transition(api, case, "closed", outcome="screened_out").json()
+    assert (body["status"], body["phase"], body["outcome"]) == ("closed", "closed", "screened_out")
+    other = create(api)
+    body = transition(api, other, "closed", outcome="withdrawn").json()
+    assert (body["status"], body["phase"], body["outcome"]) == ("closed", "closed", "withdrawn")
 
 
 def test_invalid_transition_is_409_naming_the_allowed_transitions(api: TestClient) -> None:
@@ -110,7 +153,7 @@ def test_invalid_transition_is_409_naming_the_allowed_transitions(api: TestClien
 def test_close_from_the_middle_is_409(api: TestClient) -> None:
     case = create(api)
     transition(api, case, "assessment")
-    body = problem(transition(api, case, "closed", outcome="done"), 409, "to_phase")
+    body = problem(transition(api, case, "closed", outcome="upheld"), 409, "to_phase")
     assert body["allowed_transitions"] == ["screening", "risk"]
 
 
@@ -122,7 +165,9 @@ def test_missing_reason_and_outcome_are_422(api: TestClient) -> None:
     problem(transition(api, case, "screening"), 422, "reason")
     problem(transition(api, case, "screening", reason=""), 422, "reason")
     transition(api, case, "screening", reason="wrong queue")
-    transition(api, case, "closed", outcome="moved")
+    body = problem(transition(api, case, "closed", outcome="moved"), 422, "outcome")
+    assert body["allowed_outcomes"] == ["upheld", "partially_upheld", "rejected", "withdrawn", "referred_to_ombudsman"]
+    assert transition(api, case, "closed", outcome="withdrawn").json()["status"] == "closed"
     problem(transition(api, case, "assessment"), 422, "reason")
     assert transition(api, case, "assessment", reason="reopened on request").json()["status"] == "open"
 
@@ -140,7 +185,7 @@ def test_malformed_transition_requests_are_422(api: TestClient, body: dict[str, 
 
 
 def test_get_returns_an_etag_and_create_a_location(api: TestClient) -> None:
-    resp = api.post(CASES, json={"case_type": "onboarding", "title": "New customer"})
+    resp = api.post(CASES, json=case_body("onboarding", title="New customer"))
     assert resp.headers["etag"] == '"1"'
     assert resp.headers["location"] == f"{CASES}/{resp.json()['id']}"
     got = api.get(resp.headers["location"])
@@ -204,22 +249,29 @@ def test_stale_versions_on_transitions_and_assignment(api: TestClient) -> None:
 @pytest.mark.parametrize(
     ("payload", "field"),
     [
-        ({"case_type": "complaint", "title": "ok", "colour": "red"}, "colour"),
-        ({"case_type": "complaint", "title": "x" * 301}, "title"),
-        ({"case_type": "complaint", "title": "   "}, "title"),
-        ({"case_type": "complaint", "title": "bad\x00title"}, "title"),
-        ({"case_type": "complaint", "title": "ok", "due_date": "2026-13-45"}, "due_date"),
-        ({"case_type": "complaint", "title": "ok", "due_date": "1850-01-01"}, "due_date"),
-        ({"case_type": "complaint", "title": "ok", "due_date": 0}, "due_date"),
-        ({"case_type": "complaint", "title": "ok", "priority": "P9"}, "priority"),
-        ({"case_type": "burglary", "title": "ok"}, "case_type"),
+        (case_body(title="ok", colour="red"), "colour"),
+        (case_body(title="x" * 301), "title"),
+        (case_body(title="   "), "title"),
+        (case_body(title="bad\x00title"), "title"),
+        (case_body(title="ok", due_date="2026-13-45"), "due_date"),
+        (case_body(title="ok", due_date="1850-01-01"), "due_date"),
+        (case_body(title="ok", due_date=0), "due_date"),
+        (case_body(title="ok", priority="P9"), "priority"),
+        ({**case_body(title="ok"), "case_type": "burglary"}, "case_type"),
         ({"title": "ok"}, "case_type"),
-        ({"case_type": "complaint", "title": "ok", "risk_score": 101}, "risk_score"),
-        ({"case_type": "complaint", "title": "ok", "assignee_id": "not-a-uuid"}, "assignee_id"),
-        ({"case_type": "complaint", "title": "ok", "description": "x" * 20001}, "description"),
-        ({"case_type": "complaint", "title": "ok", "custom_data": {"n": 2**60}}, "custom_data"),
-        ({"case_type": "complaint", "title": "ok", "custom_data": {"k\x00": 1}}, "custom_data"),
-        ({"case_type": "complaint", "title": "ok", "team": "t" * 101}, "team"),
+        (case_body(title="ok", risk_score=101), "risk_score"),
+        (case_body(title="ok", assignee_id="not-a-uuid"), "assignee_id"),
+        (case_body(title="ok", description="x" * 20001), "description"),
+        (case_body(title="ok", custom_data={"n": 2**60}), "custom_data"),
+        (case_body(title="ok", custom_data={"k\x00": 1}), "custom_data"),
+        (case_body(title="ok", team="t" * 101), "team"),
+        # The case type's JSON Schema: required fields, no unknown keys, allowed values.
+        ({"case_type": "complaint", "title": "ok"}, "custom_data.channel"),
+        ({"case_type": "complaint", "title": "ok", "custom_data": {"channel": "email"}}, "custom_data.product"),
+        (case_body(title="ok", custom_data={"colour": "red"}), "custom_data.colour"),
+        (case_body(title="ok", custom_data={"product": "boat"}), "custom_data.product"),
+        (case_body(title="ok", custom_data={"amount_claimed": -1}), "custom_data.amount_claimed"),
+        (case_body("onboarding", title="ok", custom_data={"country_of_residence": "Belgium"}), "custom_data.country_of_residence"),
     ],
 )
 def test_create_validation_problems_name_the_field(api: TestClient, payload: dict[str, Any], field: str) -> None:
@@ -238,6 +290,8 @@ def test_create_validation_problems_name_the_field(api: TestClient, payload: dic
         ({"status": "closed", "version": 1}, "status"),
         ({"title": "ok", "version": 0}, "version"),
         ({"title": "ok", "version": "one"}, "version"),
+        ({"custom_data": {"product": "loan"}, "version": 1}, "custom_data.channel"),
+        ({"custom_data": {"product": "loan", "channel": "email", "colour": "red"}, "version": 1}, "custom_data.colour"),
     ],
 )
 def test_update_validation_problems_name_the_field(api: TestClient, payload: dict[str, Any], field: str) -> None:
@@ -271,10 +325,8 @@ def test_bad_uuid_in_a_path_is_422(api: TestClient) -> None:
 
 
 def test_unknown_references_in_the_body_are_404(api: TestClient) -> None:
-    problem(api.post(CASES, json={"case_type": "complaint", "title": "ok", "assignee_id": str(uuid.uuid4())}), 404, "assignee_id")
-    problem(
-        api.post(CASES, json={"case_type": "complaint", "title": "ok", "customer_party_id": str(uuid.uuid4())}), 404, "customer_party_id"
-    )
+    problem(api.post(CASES, json=case_body(title="ok", assignee_id=str(uuid.uuid4()))), 404, "assignee_id")
+    problem(api.post(CASES, json=case_body(title="ok", customer_party_id=str(uuid.uuid4()))), 404, "customer_party_id")
 
 
 def test_unsupported_method_lists_every_allowed_method(api: TestClient) -> None:
@@ -317,7 +369,7 @@ def test_pagination_walks_every_case_once(api: TestClient) -> None:
 def test_filters_over_http(api: TestClient) -> None:
     first = create(api, priority="P1", team="fraud", due_date="2026-04-01")
     second = create(api, case_type="onboarding", priority="P4")
-    transition(api, second, "assessment")
+    assert second["phase"] == "assessment"  # onboarding's screening is automatic: it opened the case at intake
 
     def ids(**params: Any) -> list[str]:
         resp = api.get(CASES, params=params)
@@ -380,9 +432,19 @@ def test_history_lists_every_change_in_order(api: TestClient) -> None:
     api.post(f"{url}/assignment", json={"team": "fraud"})
     transition(api, case, "assessment")
     entries = api.get(f"{url}/history").json()
-    assert [e["action"] for e in entries] == ["case.create", "case.update", "note.add", "case.assign", "case.transition"]
-    assert entries[1]["data"] == {"changes": {"title": {"before": "Refund not received", "after": "Renamed"}}}
-    assert entries[3]["data"] == {"before": {"assignee_id": None, "team": None}, "after": {"assignee_id": None, "team": "fraud"}}
+    # The decisions taken at intake and on entering assessment are listed in between; the changes are these.
+    decided = [e for e in entries if e["action"] == "decision.made"]
+    assert [e["data"]["point"] for e in decided] == ["routing", "screening", "next_action"]
+    changed = [e for e in entries if e["action"] != "decision.made"]
+    assert [e["action"] for e in changed] == ["case.create", "case.assign", "case.update", "note.add", "case.assign", "case.transition"]
+    # Intake routed the unassigned complaint to its team (nobody in it to assign yet).
+    assert changed[1]["data"] == {
+        "before": {"assignee_id": None, "team": None},
+        "after": {"assignee_id": None, "team": "complaints"},
+        "by": "routing",
+    }
+    assert changed[2]["data"] == {"changes": {"title": {"before": "Refund not received", "after": "Renamed"}}}
+    assert changed[4]["data"] == {"before": {"assignee_id": None, "team": "complaints"}, "after": {"assignee_id": None, "team": "fraud"}}
     assert [e["seq"] for e in entries] == sorted(e["seq"] for e in entries)
     assert len(api.get(f"{url}/history", params={"limit": 2}).json()) == 2
     assert all(e["case_id"] == case["id"] for e in entries)

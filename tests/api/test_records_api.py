@@ -7,7 +7,12 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from casework.services import casetypes
 from tests.api.test_cases_api import CASES, create, problem
+
+
+def history_actions(api: TestClient, case: dict[str, Any]) -> list[str]:
+    return [e["action"] for e in api.get(f"{CASES}/{case['id']}/history").json()]
 
 
 def test_notes(api: TestClient) -> None:
@@ -43,6 +48,7 @@ def test_communications(api: TestClient) -> None:
 
 def test_parties_and_case_roles(api: TestClient) -> None:
     case = create(api)
+    intake = len(history_actions(api, case))  # case.create and what intake adds: routing, screening
     party = api.post("/api/v1/parties", json={"name": "Walter Witness", "email": "walter@example.org", "date_of_birth": "1970-02-03"})
     assert party.status_code == 201
     pid = party.json()["id"]
@@ -62,8 +68,9 @@ def test_parties_and_case_roles(api: TestClient) -> None:
     assert gone.content == b""
     assert api.get(url).json() == []
     problem(api.delete(f"{url}/{link.json()['id']}"), 404, "link_id")
-    actions = [e["action"] for e in api.get(f"{CASES}/{case['id']}/history").json()]
-    assert actions == ["case.create", "case.party.add", "case.party.remove"]
+    actions = history_actions(api, case)
+    assert actions[0] == "case.create"
+    assert actions[intake:] == ["case.party.add", "case.party.remove"]
 
 
 def test_party_updates_use_versions(api: TestClient) -> None:
@@ -83,6 +90,7 @@ def test_party_updates_use_versions(api: TestClient) -> None:
 def test_plan_goals_and_tasks(api: TestClient) -> None:
     case = create(api)
     base = f"{CASES}/{case['id']}"
+    intake = len(history_actions(api, case))  # case.create and what intake adds: routing, screening
     goal = api.post(f"{base}/goals", json={"title": "Refund the customer"})
     assert goal.status_code == 201
     gid = goal.json()["id"]
@@ -108,8 +116,9 @@ def test_plan_goals_and_tasks(api: TestClient) -> None:
     other = create(api, title="Other")
     problem(api.patch(f"{CASES}/{other['id']}/tasks/{tid}", json={"title": "x"}), 404, "task_id")
     problem(api.post(f"{CASES}/{other['id']}/goals/{gid}/tasks", json={"title": "x"}), 404, "goal_id")
-    actions = [e["action"] for e in api.get(f"{base}/history").json()]
-    assert actions == ["case.create", "plan.goal.add", "plan.task.add", "plan.task.update", "plan.goal.update"]
+    actions = history_actions(api, case)
+    assert actions[0] == "case.create"
+    assert actions[intake:] == ["plan.goal.add", "plan.task.add", "plan.task.update", "plan.goal.update"]
 
 
 def test_users(api: TestClient) -> None:
@@ -146,12 +155,21 @@ def test_the_longest_accepted_values_fit_their_columns(api: TestClient) -> None:
         json={"name": long, "email": "p@example.org", "phone": "1" * 50, "address": "a" * 1000, "registration_number": "r" * 100},
     )
     assert party.status_code == 201, party.text
+    # Outcomes come from the case type, whose outcome keys are at most 63 characters: install one that long.
+    longest_outcome = "o" * 63
+    source = casetypes.shipped_sources()["complaint.yaml"]
+    source = source.replace("\nversion: 1\n", "\nversion: 2\n", 1).replace("\noutcomes: [", f"\noutcomes: [{longest_outcome}, ", 1)
+    installed = api.post("/api/v1/case-types", json={"source": source, "filename": "complaint.yaml"})
+    assert installed.status_code == 201, installed.text
     case = create(api, title=long, team="t" * 100, customer_party_id=party.json()["id"], assignee_id=user.json()["id"])
     base = f"{CASES}/{case['id']}"
+    assert api.get(f"{base}/readiness").json()["case_type_version"] == 2
     assert api.post(f"{base}/communications", json={"channel": "in_person", "direction": "inbound", "subject": long}).status_code == 201
     goal = api.post(f"{base}/goals", json={"title": long})
     assert goal.status_code == 201
     assert api.post(f"{base}/goals/{goal.json()['id']}/tasks", json={"title": long}).status_code == 201
-    closed = api.post(f"{base}/transitions", json={"to_phase": "closed", "outcome": "o" * 200, "reason": "r" * 2000})
+    problem(api.post(f"{base}/transitions", json={"to_phase": "closed", "outcome": "o" * 64, "reason": "r" * 2000}), 422, "outcome")
+    closed = api.post(f"{base}/transitions", json={"to_phase": "closed", "outcome": longest_outcome, "reason": "r" * 2000})
     assert closed.status_code == 200, closed.text
+    assert closed.json()["outcome"] == longest_outcome
     assert api.get(base).json()["title"] == long

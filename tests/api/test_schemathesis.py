@@ -25,7 +25,7 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from casework.api.app import create_app
 from casework.domain.access import Role, Scope
-from casework.services import accounts, auth, cases, notes, parties, plans, users
+from casework.services import accounts, auth, cases, decisions, notes, parties, plans, rulesets, users
 from casework.services.schemas import (
     CaseCreate,
     CasePartyLink,
@@ -37,6 +37,7 @@ from casework.services.schemas import (
 )
 from casework.store.models import ApiToken
 from casework.store.unit_of_work import Database
+from tests.factories import CASE_DATA
 
 # HTTP servers ignore request headers they do not know (proxies and clients add plenty), and
 # this API treats unknown query parameters the same way; so negative testing must not count
@@ -115,6 +116,7 @@ def seeded_app(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) 
                 customer_party_id=person.id if i % 2 == 0 else None,
                 assignee_id=worker.id if i < 2 else None,
                 due_date=dt.date(2026, 4, i + 1),
+                custom_data=CASE_DATA[kind],
             ),
             opened_at=opened + dt.timedelta(hours=i),
         )
@@ -126,8 +128,14 @@ def seeded_app(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) 
         goal_ids.append(str(goal.id))
         task_ids.append(str(task.id))
         link_ids.append(str(link.id))
+    decision_ids = [str(d.id) for key in keys[::2] for d in decisions.list_decisions(db, actor, key)]
     SEEDED.update(
         key=keys,
+        decision_id=decision_ids,
+        questionnaire=["complaint_details", "troubleshooting", "kyc", "dispute_details"],
+        name=[t.name for t in rulesets.list_tables(db, actor)],
+        case_type=["complaint", "support_ticket", "onboarding", "disputed_transaction"],
+        version=["1"],
         goal_id=goal_ids,
         task_id=task_ids,
         link_id=link_ids,

@@ -35,17 +35,20 @@ _PG_TRIGGER = (
 
 @pytest.fixture
 def chain(db: Database, actor: Principal) -> int:
-    """A chain of ten entries: user, two cases, notes and transitions. Returns its length."""
-    one, two = new_case(db, actor), new_case(db, actor, title="Second")
+    """A chain of entries: user, case-type installation, two cases with their intake decisions, notes and
+    transitions. Returns its length."""
+    one, two = new_case(db, actor, team="complaints"), new_case(db, actor, title="Second", team="complaints")
     notes.add_note(db, actor, one.id, NoteCreate(body="first note"))
     one = move(db, actor, one, Phase.ASSESSMENT)
     notes.add_note(db, actor, two.id, NoteCreate(body="second note"))
-    move(db, actor, one, Phase.RISK)
+    move(db, actor, one, Phase.SCREENING, reason="intake was incomplete")
     notes.add_note(db, actor, one.id, NoteCreate(body="third note"))
     move(db, actor, two, Phase.CLOSED, outcome="withdrawn")
     notes.add_note(db, actor, two.id, NoteCreate(body="after closing"))
     count = audit_count(db)
-    assert count == 10
+    # system user, case type, 2 x (case + screening decision), 4 notes, 3 moves, a next-action decision on entering
+    # assessment and screening again
+    assert count == 1 + 1 + 2 * 2 + 4 + 3 + 2
     return count
 
 
@@ -205,12 +208,12 @@ def test_new_entries_after_a_restored_trigger_still_chain(db: Database, chain: i
     """Appends continue from the stored head, across transactions and database connections."""
     other = Database(db.url)
     try:
-        new_case(other, actor, title="From another connection")
+        new_case(other, actor, title="From another connection", team="complaints")
     finally:
         other.dispose()
-    notes.add_note(db, actor, new_case(db, actor).id, NoteCreate(body="x"))
+    notes.add_note(db, actor, new_case(db, actor, team="complaints").id, NoteCreate(body="x"))
     report = history.verify_audit(db, actor)
-    assert (report.ok, report.checked) == (True, chain + 3)
+    assert (report.ok, report.checked) == (True, chain + 5)  # two cases with their screening decisions, one note
 
 
 # ------------------------------------------------------------------ the pure verifier

@@ -42,7 +42,7 @@ from casework.services.schemas import (
 from casework.store.models import AuditEntry, CaseShare
 from casework.store.types import utcnow
 from casework.store.unit_of_work import Database
-from tests.factories import audit_count, new_case, principal
+from tests.factories import CASE_DATA, audit_count, new_case, principal
 
 CLIENT = "203.0.113.7"
 
@@ -78,7 +78,7 @@ def world(db: Database, actor: Principal) -> World:
     kyc_worker = principal(db, actor, "kim@bank.example", teams=["kyc"])
     made = {
         "fraud": new_case(db, actor, title="Account takeover by phishing", team="fraud", customer_party_id=cora.id,
-                          risk_score=80, custom_data={"mule_score": 0.9}),
+                          risk_score=80, custom_data={"amount_claimed": 900.0}),
         "kyc": new_case(db, actor, title="Account passport check", team="kyc", customer_party_id=olga.id),
         "assigned": new_case(db, actor, title="Account address proof", team="kyc", assignee_id=fraud_worker.user_id),
         "orphan": new_case(db, actor, title="Account closure request"),
@@ -204,7 +204,7 @@ def test_a_new_case_lands_in_the_principals_first_team(db: Database, world: Worl
     both = principal(db, world.admin, "zoe@bank.example", teams=["zeta", "alpha"])
     assert new_case(db, both).team == "alpha"
     assert new_case(db, both, team="zeta").team == "zeta"
-    assert new_case(db, world.admin).team is None  # no teams, no default
+    assert new_case(db, world.admin).team == "complaints"  # no teams, no default: the type's routing table decides
     assert {c.team for c in cases.list_cases(db, both, CaseFilter()).items} == {"alpha", "zeta"}
 
 
@@ -228,11 +228,15 @@ def test_supervisors_also_read_the_audit_trail_workers_do_not(db: Database, worl
 def test_auditors_see_everything_and_change_nothing(db: Database, world: World) -> None:
     audrey, kyc = world.auditor, world.kyc
     view = cases.get_case(db, audrey, world.fraud.id)
-    assert (view.risk_score, view.custom_data, view.team) == (80, {"mule_score": 0.9}, "fraud")  # nothing redacted
+    assert (view.risk_score, view.custom_data, view.team) == (
+        80,
+        {**CASE_DATA["complaint"], "amount_claimed": 900.0},
+        "fraud",
+    )  # nothing redacted
     assert view.allowed_transitions == []  # they may not move it
     notes.add_note(db, world.admin, kyc.id, NoteCreate(body="internal remark"))
     assert [n.body for n in notes.list_notes(db, audrey, kyc.id)] == ["internal remark"]
-    assert [e.action for e in history.case_history(db, audrey, kyc.id)] == ["case.create", "note.add"]
+    assert [e.action for e in history.case_history(db, audrey, kyc.id)] == ["case.create", "decision.made", "note.add"]
     assert history.verify_audit(db, audrey).ok
 
     goal = plans.add_goal(db, world.admin, kyc.id, GoalCreate(title="Verify"))
@@ -278,7 +282,7 @@ def test_customers_get_the_case_without_the_institutions_assessment(db: Database
     assigned = cases.assign_case(db, world.admin, world.fraud.id, AssignRequest(assignee_id=world.fraud_worker.user_id))
     staff = cases.get_case(db, world.admin, world.fraud.id)
     assert (staff.risk_score, staff.custom_data, staff.assignee_id, staff.team) == (
-        80, {"mule_score": 0.9}, world.fraud_worker.user_id, "fraud"
+        80, {**CASE_DATA["complaint"], "amount_claimed": 900.0}, world.fraud_worker.user_id, "fraud"
     )  # fmt: skip
     views = [
         cases.get_case(db, world.customer, world.fraud.reference),

@@ -33,7 +33,9 @@ def test_create_opens_a_case_in_screening(db: Database, actor: Principal) -> Non
     assert [(p.seq, p.from_phase, p.to_phase, p.kind) for p in phases] == [(1, None, Phase.SCREENING, "open")]
 
     entries = history.case_history(db, actor, view.id)
-    assert [e.action for e in entries] == ["case.create"]
+    # Intake is recorded, then the case type's intake decisions: routing (it had no team) and screening.
+    assert [e.action for e in entries] == ["case.create", "decision.made", "case.assign", "decision.made"]
+    assert [e.data["point"] for e in entries if e.action == "decision.made"] == ["routing", "screening"]
     fields = entries[0].data["fields"]
     assert fields["title"] == "Card charged twice"
     assert fields["reference"] == view.reference
@@ -41,8 +43,9 @@ def test_create_opens_a_case_in_screening(db: Database, actor: Principal) -> Non
 
     # Reads are audited too, and listed only when asked for: both history reads, the first one included.
     reads = history.case_history(db, actor, view.id, include_access=True)
-    assert [e.action for e in reads] == ["case.create", "access.case.read", "access.case.read"]
-    assert all((e.actor_id, e.data) == (actor.user_id, {"part": "history", "client": None}) for e in reads[1:])
+    assert [e.action for e in reads][-2:] == ["access.case.read", "access.case.read"]
+    assert len(reads) == len(entries) + 2
+    assert all((e.actor_id, e.data) == (actor.user_id, {"part": "history", "client": None}) for e in reads[-2:])
 
 
 def test_references_increase_per_year(db: Database, actor: Principal) -> None:
@@ -110,9 +113,10 @@ def test_update_changes_fields_bumps_version_and_audits_before_and_after(db: Dat
 
 def test_update_with_nothing_changed_keeps_the_version_and_writes_no_audit(db: Database, actor: Principal) -> None:
     view = new_case(db, actor, priority="P2")
+    opened = audit_count(db, view.id)  # the creation and the decisions taken at intake
     same = cases.update_case(db, actor, view.id, CaseUpdate(title=view.title, priority=Priority.P2, version=1))
     assert same.version == 1
-    assert audit_count(db, view.id) == 1
+    assert audit_count(db, view.id) == opened
 
 
 def test_update_can_clear_nullable_fields(db: Database, actor: Principal) -> None:
@@ -148,20 +152,22 @@ def test_stale_if_match_is_a_precondition_failure(db: Database, actor: Principal
 
 def test_two_updates_from_the_same_version_second_is_stale(db: Database, actor: Principal) -> None:
     view = new_case(db, actor)
+    opened = audit_count(db, view.id)
     cases.update_case(db, actor, view.id, CaseUpdate(title="Alice's edit", version=view.version))
     with pytest.raises(StaleVersion) as info:
         cases.update_case(db, actor, view.id, CaseUpdate(title="Bob's edit", version=view.version))
     assert info.value.status == 409
     assert info.value.field == "version"
     assert info.value.extra["current_version"] == 2
-    assert audit_count(db, view.id) == 2  # the refused edit wrote nothing
+    assert audit_count(db, view.id) == opened + 1  # the refused edit wrote nothing
     assert cases.get_case(db, actor, view.id).title == "Alice's edit"
-    assert audit_count(db, view.id) == 3  # the read just above is recorded
+    assert audit_count(db, view.id) == opened + 2  # the read just above is recorded
 
 
 def test_concurrent_updates_from_the_same_version_exactly_one_wins(db: Database, actor: Principal) -> None:
     """Two writers race with version 1: the row lock (or SQLite's write lock) lets one through."""
     view = new_case(db, actor)
+    opened = audit_count(db, view.id)
     barrier = threading.Barrier(2)
     results: dict[str, object] = {}
 
@@ -180,7 +186,7 @@ def test_concurrent_updates_from_the_same_version_exactly_one_wins(db: Database,
     outcomes = sorted(results.values(), key=lambda r: isinstance(r, Exception))
     assert outcomes[0] == 2
     assert isinstance(outcomes[1], StaleVersion)
-    assert audit_count(db, view.id) == 2  # the losing edit wrote nothing
+    assert audit_count(db, view.id) == opened + 1  # the losing edit wrote nothing
     final = cases.get_case(db, actor, view.id)
     assert final.version == 2
     assert history.verify_audit(db, actor).ok
@@ -210,14 +216,16 @@ def test_assignment_is_audited_with_before_and_after(db: Database, actor: Princi
 
 
 def test_assignment_without_change_writes_nothing(db: Database, actor: Principal) -> None:
-    view = new_case(db, actor)
+    view = new_case(db, actor, team="complaints")
+    opened = audit_count(db, view.id)
     same = cases.assign_case(db, actor, view.id, AssignRequest(assignee_id=None))
     assert same.version == 1
-    assert audit_count(db, view.id) == 1
+    assert audit_count(db, view.id) == opened
 
 
 def test_assignment_checks_user_and_version(db: Database, actor: Principal) -> None:
-    view = new_case(db, actor)
+    view = new_case(db, actor, team="complaints")
+    opened = audit_count(db, view.id)
     with pytest.raises(NotFound) as info:
         cases.assign_case(db, actor, view.id, AssignRequest(assignee_id=uuid.uuid4()))
     assert info.value.field == "assignee_id"
@@ -225,7 +233,7 @@ def test_assignment_checks_user_and_version(db: Database, actor: Principal) -> N
         cases.assign_case(db, actor, view.id, AssignRequest(assignee_id=actor.user_id, version=5))
     with pytest.raises(PreconditionFailed):
         cases.assign_case(db, actor, view.id, AssignRequest(assignee_id=actor.user_id), if_match=5)
-    assert audit_count(db, view.id) == 1
+    assert audit_count(db, view.id) == opened
     assert cases.get_case(db, actor, view.id).assignee_id is None
 
 

@@ -32,7 +32,7 @@ from hypothesis.stateful import Bundle, RuleBasedStateMachine, initialize, invar
 
 from casework.domain.errors import DomainError, InvalidInput, NotFound, PreconditionFailed, StaleVersion
 from casework.domain.lifecycle import MoveKind, Phase, Priority, Status, allowed_targets, history_is_contiguous, status_for
-from casework.services import cases, history, lifecycle, notes, plans, users
+from casework.services import cases, casetypes, history, lifecycle, notes, plans, users
 from casework.services.schemas import (
     AssignRequest,
     CaseCreate,
@@ -49,6 +49,15 @@ from casework.store.unit_of_work import Database
 from tests.conftest import _truncate_all, fresh_sqlite, remove_sqlite
 from tests.domain.test_lifecycle import oracle
 from tests.factories import ACCESS, audit_count, make_account
+
+PLAIN_OUTCOMES = {"because"}
+PLAIN_TYPE = """
+key: plain
+version: 1
+name: Plain case
+fields: {type: object, additionalProperties: false, properties: {note: {type: string}}}
+outcomes: [because]
+"""
 
 SETTINGS = settings(
     max_examples=25,
@@ -102,6 +111,8 @@ def make_machine(fresh_db: Any) -> type[RuleBasedStateMachine]:
             self.db: Database = fresh_db()
             self.actor = users.system_principal(self.db)
             self.staff = [make_account(self.db, self.actor, f"{n}@example.org").id for n in ("ann", "ben")]
+            # A case type without criteria, decisions or templates, so the lifecycle rules alone decide.
+            casetypes.install_source(self.db, self.actor, PLAIN_TYPE)
             self.model: dict[uuid.UUID, Expected] = {}
             # Each case as last read; the invariants re-read every case after every step, so this
             # is the state a command starts from (reads are audited writes, so they cost a commit).
@@ -151,7 +162,7 @@ def make_machine(fresh_db: Any) -> type[RuleBasedStateMachine]:
             return self.open_case_now()
 
         def open_case_now(self) -> uuid.UUID:
-            case_id: uuid.UUID = cases.create_case(self.db, self.actor, CaseCreate(case_type="complaint", title="Refund")).id
+            case_id: uuid.UUID = cases.create_case(self.db, self.actor, CaseCreate(case_type="plain", title="Refund")).id
             self.model[case_id] = Expected()
             return case_id
 
@@ -172,6 +183,8 @@ def make_machine(fresh_db: Any) -> type[RuleBasedStateMachine]:
             version, if_match, version_error = _versions(mode, exp.version)
             planned = oracle(exp.phase, target, reason, outcome)
             error = version_error or (planned if isinstance(planned, type) else None)
+            if error is None and planned is MoveKind.CLOSE and (outcome or "").strip() not in PLAIN_OUTCOMES:
+                error = InvalidInput  # not one of the case type's outcomes
             cmd = TransitionRequest(to_phase=target, reason=reason, outcome=outcome, version=version)
             view = self.attempt(case_id, error, lambda: lifecycle.transition_case(self.db, self.actor, case_id, cmd, if_match=if_match))
             if view is None:
@@ -307,8 +320,8 @@ def make_machine(fresh_db: Any) -> type[RuleBasedStateMachine]:
         def audit_chain_verifies(self) -> None:
             report = history.verify_audit(self.db, self.actor)
             assert report.ok, report.message
-            # Every entry belongs to a case, except the creation of the three users.
-            assert report.checked == sum(e.audit + e.reads for e in self.model.values()) + 3
+            # Every entry belongs to a case, except the creation of the three users and the case type's installation.
+            assert report.checked == sum(e.audit + e.reads for e in self.model.values()) + 4
 
     return CaseMachine
 

@@ -6,7 +6,7 @@ from fastapi import FastAPI
 from fastapi.responses import RedirectResponse
 
 from casework import __version__
-from casework.api import problems, routes_admin, routes_auth, routes_cases, routes_oidc, routes_records
+from casework.api import problems, routes_admin, routes_auth, routes_cases, routes_oidc, routes_records, routes_work, routes_workflow
 from casework.config import Settings
 from casework.store.unit_of_work import Database
 
@@ -21,6 +21,9 @@ def create_app(db: Database | None = None) -> FastAPI:
     problems.install(app)
     for router in (routes_auth.router, routes_oidc.router, routes_cases.router, routes_records.router, routes_admin.router):
         app.include_router(router)
+    for router in routes_workflow.routers:
+        app.include_router(router)
+    app.include_router(routes_work.router)
 
     @app.get("/", include_in_schema=False)
     def root() -> RedirectResponse:

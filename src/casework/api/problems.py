@@ -62,7 +62,8 @@ def _validation(request: Request, exc: Exception) -> JSONResponse:
 def _domain(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, DomainError)
     extra = {k: v for k, v in exc.extra.items()}
-    errors = [{"field": exc.field, "message": exc.message}] if exc.field else None
+    # An error may list several field problems itself (every invalid answer of a questionnaire).
+    errors = extra.pop("errors", None) or ([{"field": exc.field, "message": exc.message}] if exc.field else None)
     resp = problem_response(exc.status, exc.title, exc.message, request, field=exc.field, errors=errors, **extra)
     if exc.status == 401:  # RFC 9110 §15.5.2: a 401 must carry a challenge
         resp.headers["WWW-Authenticate"] = 'Bearer realm="casework"'

@@ -46,18 +46,32 @@ class Perm(str, enum.Enum):
     AUDIT_READ = "audit.read"
     USER_MANAGE = "user.manage"
     USER_READ = "user.read"
+    CASETYPE_READ = "casetype.read"
+    CASETYPE_MANAGE = "casetype.manage"
+    RULES_READ = "rules.read"
+    RULES_MANAGE = "rules.manage"
+    DECISION_READ = "decision.read"
+    DECISION_RUN = "decision.run"
+    DECISION_RESOLVE = "decision.resolve"
+    ANSWERS_READ = "answers.read"
+    ANSWERS_WRITE = "answers.write"
+    QUEUE_READ = "queue.read"
+    NOTIFICATION_READ = "notification.read"
+    SLA_REPORT = "sla.report"
+    EVENTS_READ = "events.read"
 
 
 _WORKER = {
     Perm.CASE_CREATE, Perm.CASE_READ, Perm.CASE_UPDATE, Perm.CASE_TRANSITION, Perm.CASE_ASSIGN,
     Perm.NOTE_INTERNAL_READ, Perm.NOTE_ADD, Perm.NOTE_INTERNAL_ADD, Perm.COMMUNICATION_READ,
     Perm.COMMUNICATION_ADD, Perm.PARTY_READ, Perm.PARTY_MANAGE, Perm.PLAN_READ, Perm.PLAN_MANAGE,
-    Perm.TASK_UPDATE, Perm.HISTORY_READ, Perm.USER_READ,
+    Perm.TASK_UPDATE, Perm.HISTORY_READ, Perm.USER_READ, Perm.CASETYPE_READ, Perm.RULES_READ, Perm.DECISION_READ,
+    Perm.DECISION_RUN, Perm.DECISION_RESOLVE, Perm.ANSWERS_READ, Perm.ANSWERS_WRITE, Perm.QUEUE_READ, Perm.NOTIFICATION_READ,
 }  # fmt: skip
 
 GRANTS: dict[Role, frozenset[Perm]] = {
     Role.ADMINISTRATOR: frozenset(Perm),
-    Role.SUPERVISOR: frozenset(_WORKER | {Perm.CASE_SHARE, Perm.AUDIT_READ}),
+    Role.SUPERVISOR: frozenset(_WORKER | {Perm.CASE_SHARE, Perm.AUDIT_READ, Perm.SLA_REPORT, Perm.RULES_MANAGE}),
     Role.CASE_WORKER: frozenset(_WORKER | {Perm.CASE_SHARE}),
     Role.AUDITOR: frozenset(
         {
@@ -69,6 +83,12 @@ GRANTS: dict[Role, frozenset[Perm]] = {
             Perm.HISTORY_READ,
             Perm.AUDIT_READ,
             Perm.USER_READ,
+            Perm.CASETYPE_READ,
+            Perm.RULES_READ,
+            Perm.DECISION_READ,
+            Perm.ANSWERS_READ,
+            Perm.NOTIFICATION_READ,
+            Perm.SLA_REPORT,
         }
     ),
     Role.CUSTOMER: frozenset({Perm.CASE_READ, Perm.NOTE_ADD, Perm.COMMUNICATION_READ, Perm.PLAN_READ}),
@@ -78,7 +98,8 @@ GRANTS: dict[Role, frozenset[Perm]] = {
 #: Permissions that only read; a read-scoped API token keeps just these.
 READ_ONLY = frozenset(
     {Perm.CASE_READ, Perm.NOTE_INTERNAL_READ, Perm.COMMUNICATION_READ, Perm.PARTY_READ, Perm.PLAN_READ,
-     Perm.HISTORY_READ, Perm.AUDIT_READ, Perm.USER_READ}
+     Perm.HISTORY_READ, Perm.AUDIT_READ, Perm.USER_READ, Perm.CASETYPE_READ, Perm.RULES_READ, Perm.DECISION_READ,
+     Perm.ANSWERS_READ, Perm.QUEUE_READ, Perm.NOTIFICATION_READ, Perm.SLA_REPORT, Perm.EVENTS_READ}
 )  # fmt: skip
 
 

@@ -88,3 +88,14 @@ class Forbidden(DomainError):
 
     status = 403
     title = "Forbidden"
+
+
+class CriteriaNotMet(DomainError):
+    """The case type's exit or entry criteria for the requested move are not all met."""
+
+    status = 409
+    title = "Phase criteria not met"
+
+    def __init__(self, current: str, target: str, unmet: list[str]) -> None:
+        super().__init__(f"cannot move from {current} to {target}: " + "; ".join(unmet), field="to_phase", unmet_criteria=unmet)
+        self.unmet = unmet

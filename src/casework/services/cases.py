@@ -14,10 +14,13 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from casework.audit import log as audit
+from casework.casetypes.model import CaseTypeDef
 from casework.domain.access import Perm, Principal, Role
 from casework.domain.errors import InvalidInput
 from casework.domain.lifecycle import MoveKind, Phase, Status
 from casework.domain.references import format_reference
+from casework.services import workflow
+from casework.services.casetypes import definition_for
 from casework.services.common import (
     apply_changes,
     case_view,
@@ -79,10 +82,13 @@ def create_case(db: Database, who: Principal, cmd: CaseCreate, *, opened_at: dt.
         team = sorted(who.teams)[0]  # a worker's new case lands in their team, so they keep seeing it
     with db.write() as s:
         _check_refs(s, cmd.assignee_id, cmd.customer_party_id)
+        defn = definition_for(s, cmd.case_type)
+        _check_fields(defn, cmd.custom_data)
         now = opened_at or utcnow()
         case = Case(
             reference=_next_reference(s, now.year),
-            case_type=cmd.case_type.value,
+            case_type=cmd.case_type,
+            case_type_version=defn.version,
             title=cmd.title,
             description=cmd.description,
             status=Status.OPEN.value,
@@ -105,7 +111,18 @@ def create_case(db: Database, who: Principal, cmd: CaseCreate, *, opened_at: dt.
                           kind=MoveKind.OPEN.value, actor_id=who.user_id, at=now))  # fmt: skip
         search.index_case(s, case.id, f"{case.reference}\n{case.title}\n{case.description}")
         audit.append(s, actor_id=who.user_id, action="case.create", case_id=case.id, data={"fields": snapshot(case, CASE_FIELDS)})
+        workflow.on_opened(s, case, defn, who, now)
+        s.flush()
         return case_view(case, who)
+
+
+def _check_fields(defn: CaseTypeDef, data: dict[str, Any]) -> None:
+    """Custom fields must satisfy the type's JSON Schema; the first problem names its field, all are listed."""
+    problems = defn.validate_fields(data)
+    if problems:
+        named = [("custom_data" + p.field.removeprefix("fields"), p.message) for p in problems]
+        field, message = named[0]
+        raise InvalidInput(f"{field}: {message}", field=field, errors=[{"field": f, "message": m} for f, m in named])
 
 
 def get_case(db: Database, who: Principal, key: str | uuid.UUID) -> CaseView:
@@ -124,10 +141,15 @@ def update_case(db: Database, who: Principal, key: str | uuid.UUID, cmd: CaseUpd
         check_version(case.version, cmd.version, if_match)
         given = cmd.model_dump(exclude_unset=True, exclude={"version"})
         _check_refs(s, given.get("assignee_id"), given.get("customer_party_id"))
+        defn = definition_for(s, case.case_type, case.case_type_version)
+        if "custom_data" in given:
+            _check_fields(defn, given["custom_data"] or {})
         changes = apply_changes(case, given)
         if not changes:
             return case_view(case, who)
         case.updated_at = utcnow()
+        if "priority" in changes:
+            workflow.priority_changed(s, case, defn, case.updated_at)
         if "customer_party_id" in changes and case.customer_party_id:
             _link_customer(s, case.id, case.customer_party_id)
         if "title" in changes or "description" in changes:
@@ -257,7 +279,7 @@ def _apply_filter(s: Session, stmt: Any, f: CaseFilter, who: Principal) -> Any:
     if f.phase:
         conds.append(Case.phase == f.phase.value)
     if f.case_type:
-        conds.append(Case.case_type == f.case_type.value)
+        conds.append(Case.case_type == f.case_type)
     if f.priority:
         conds.append(Case.priority == f.priority.value)
     if f.assignee_id:

@@ -23,6 +23,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from casework.store import versioning  # noqa: F401  (one version bump per transaction)
 from casework.store.types import UTCDateTime, utcnow
 
 
@@ -127,7 +128,7 @@ class Party(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
     version: Mapped[int] = mapped_column(Integer, default=1)
 
-    __mapper_args__ = {"version_id_col": version}
+    __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
 
 
 class ReferenceCounter(Base):
@@ -143,6 +144,7 @@ class Case(Base):
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=_uuid)
     reference: Mapped[str] = mapped_column(String(32), unique=True)
     case_type: Mapped[str] = mapped_column(String(64), index=True)
+    case_type_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")  # the definition it was opened with
     title: Mapped[str] = mapped_column(String(300))
     description: Mapped[str] = mapped_column(Text, default="")
     status: Mapped[str] = mapped_column(String(10), default="open")
@@ -160,7 +162,7 @@ class Case(Base):
     closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     version: Mapped[int] = mapped_column(Integer, default=1)
 
-    __mapper_args__ = {"version_id_col": version}
+    __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
     __table_args__ = (
         # Filters end in (created_at, id) so the default newest-first page is read in index order.
         Index("ix_cases_status_phase_created", "status", "phase", "created_at", "id"),
@@ -218,7 +220,7 @@ class Goal(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     version: Mapped[int] = mapped_column(Integer, default=1)
 
-    __mapper_args__ = {"version_id_col": version}
+    __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
 
 
 class Task(Base):
@@ -235,7 +237,7 @@ class Task(Base):
     completed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     version: Mapped[int] = mapped_column(Integer, default=1)
 
-    __mapper_args__ = {"version_id_col": version}
+    __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
 
 
 class Note(Base):
@@ -289,19 +291,176 @@ class AuditEntry(Base):
     hash: Mapped[str] = mapped_column(String(64))
 
 
+class CaseTypeVersion(Base):
+    """One installed version of a case-type definition; cases keep the version they were opened with."""
+
+    __tablename__ = "case_type_versions"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=_uuid)
+    key: Mapped[str] = mapped_column(String(64))
+    version: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(200))
+    definition: Mapped[dict[str, Any]] = mapped_column(JSON)
+    source: Mapped[str] = mapped_column(Text, default="")
+    checksum: Mapped[str] = mapped_column(String(64))
+    installed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    installed_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+
+    __table_args__ = (UniqueConstraint("key", "version", name="uq_case_type_version"),)
+
+
+class QuestionnaireAnswers(Base):
+    """Answers to one questionnaire of a case; each save is a new version, older ones are kept."""
+
+    __tablename__ = "questionnaire_answers"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=_uuid)
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cases.id"), index=True)
+    questionnaire: Mapped[str] = mapped_column(String(64))
+    version: Mapped[int] = mapped_column(Integer)
+    answers: Mapped[dict[str, Any]] = mapped_column(JSON)
+    complete: Mapped[bool] = mapped_column(Boolean, default=False)
+    answered_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    answered_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    __table_args__ = (UniqueConstraint("case_id", "questionnaire", "version", name="uq_answers_version"),)
+
+
+class DecisionTableVersion(Base):
+    """A decision table version: edited as a draft, published to take effect, retired when superseded."""
+
+    __tablename__ = "decision_tables"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=_uuid)
+    name: Mapped[str] = mapped_column(String(100))
+    version: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(12))  # draft | published | retired
+    definition: Mapped[dict[str, Any]] = mapped_column(JSON)
+    comment: Mapped[str] = mapped_column(Text, default="")
+    created_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    published_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    published_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+    __table_args__ = (
+        UniqueConstraint("name", "version", name="uq_decision_table_version"),
+        Index("ix_decision_tables_name_status", "name", "status"),
+    )
+
+
+class DecisionRecord(Base):
+    """A decision taken on a case: inputs, matched rules, output, table version and mode, and its fate."""
+
+    __tablename__ = "decision_records"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=_uuid)
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cases.id"))
+    point: Mapped[str] = mapped_column(String(20))  # screening | risk | routing | next_action
+    table_name: Mapped[str] = mapped_column(String(100))
+    table_version: Mapped[int] = mapped_column(Integer)
+    mode: Mapped[str] = mapped_column(String(10))  # automatic | recommend
+    inputs: Mapped[dict[str, Any]] = mapped_column(JSON)
+    matched: Mapped[list[str]] = mapped_column(JSON)
+    outputs: Mapped[dict[str, Any]] = mapped_column(JSON)
+    explanation: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(12))  # applied | pending | accepted | overridden | superseded
+    decided_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    decided_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    resolved_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    resolved_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    final_outputs: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    reason: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (Index("ix_decision_records_case", "case_id", "decided_at"),)
+
+
+class SlaClock(Base):
+    """A running SLA target on a case: a phase, the whole resolution, or a milestone."""
+
+    __tablename__ = "sla_clocks"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=_uuid)
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cases.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(12))  # phase | resolution | milestone
+    name: Mapped[str] = mapped_column(String(64))  # phase name or milestone key
+    priority: Mapped[str] = mapped_column(String(2))
+    started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    due_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    warn_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    warned_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    breached_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    stopped_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+    __table_args__ = (Index("ix_sla_clocks_open_due", "stopped_at", "due_at"),)
+
+
+class SlaBreach(Base):
+    """A missed SLA target, kept for reporting even after the case moves on."""
+
+    __tablename__ = "sla_breaches"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=_uuid)
+    clock_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("sla_clocks.id"), unique=True)
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cases.id"), index=True)
+    case_type: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(12))
+    name: Mapped[str] = mapped_column(String(64))
+    priority: Mapped[str] = mapped_column(String(2))
+    due_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    breached_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), index=True)
+    escalated_to: Mapped[str | None] = mapped_column(String(2))
+
+
+class Notification(Base):
+    """An in-app message to one user (SLA warnings, escalations, recommendations to review)."""
+
+    __tablename__ = "notifications"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=_uuid)
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    case_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("cases.id"))
+    kind: Mapped[str] = mapped_column(String(40))
+    message: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    read_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+    __table_args__ = (Index("ix_notifications_user", "user_id", "read_at", "created_at"),)
+
+
+class OutboxEvent(Base):
+    """An event for other systems, written in the same transaction as the change it reports."""
+
+    __tablename__ = "outbox_events"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True)
+    topic: Mapped[str] = mapped_column(String(100))
+    case_id: Mapped[uuid.UUID | None] = mapped_column()
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    dispatched_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), index=True)
+
+
 __all__ = [
     "AuditEntry",
     "Base",
     "Boolean",
     "Case",
     "CaseParty",
+    "CaseTypeVersion",
     "Communication",
+    "DecisionRecord",
+    "DecisionTableVersion",
     "Goal",
     "Note",
+    "Notification",
+    "OutboxEvent",
     "Party",
     "PhaseChange",
+    "QuestionnaireAnswers",
     "ReferenceCounter",
     "SearchDoc",
+    "SlaBreach",
+    "SlaClock",
     "Task",
     "User",
 ]

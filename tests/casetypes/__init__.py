@@ -1,0 +1,1 @@
+"""Tests of declarative case types (casework.casetypes)."""
