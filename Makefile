@@ -39,6 +39,8 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/cases.py
 	$(BIN)/python bench/decisions.py
+	$(BIN)/python bench/documents_checks.py
+	$(BIN)/python bench/documents_twoddoc.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
+from casework.config import default_storage_dir
 from casework.domain.access import Principal
 from casework.store.migrate import upgrade
 from casework.store.models import Base
@@ -106,8 +107,12 @@ def db_url(backend: str, request: pytest.FixtureRequest) -> Iterator[str]:
         target = fresh_sqlite(request.getfixturevalue("sqlite_template"), request.getfixturevalue("sqlite_dir"))
         yield f"sqlite:///{target}"
         remove_sqlite(target)
+        shutil.rmtree(default_storage_dir(f"sqlite:///{target}"), ignore_errors=True)
         return
     url: str = request.getfixturevalue("postgres_url")
+    # Document files of a SQLite database sit next to its file; a PostgreSQL test gets a folder of its own.
+    monkeypatch = request.getfixturevalue("monkeypatch")
+    monkeypatch.setenv("CASEWORK_STORAGE_DIR", str(request.getfixturevalue("tmp_path") / "files"))
     yield url
 
 
@@ -118,6 +123,14 @@ def db(db_url: str, backend: str) -> Iterator[Database]:
         _truncate_all(database)
     yield database
     database.dispose()
+
+
+@pytest.fixture
+def storage_dir(db_url: str) -> Path:
+    """Where the test database's document files go (created on the first upload)."""
+    from casework.config import storage_dir_for
+
+    return Path(storage_dir_for(db_url))
 
 
 @pytest.fixture

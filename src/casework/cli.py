@@ -1012,3 +1012,16 @@ from casework import cli_work  # noqa: E402, F401
 # Commands for configured workflows (casetypes, decisions, answers, cases readiness) live in their
 # own module, which registers them on `app` and `cases_app`; imported last, like cli_work.
 from casework import cli_workflow  # noqa: E402, F401
+
+# isort: split
+# Commands for documents on cases live in their own module, registered on `app` like cli_workflow.
+from casework import cli_documents  # noqa: E402, F401
+
+# isort: split
+# Email intake (mail fetch) lives in its own module, registered on `app` like cli_workflow.
+from casework import cli_mail  # noqa: E402, F401
+
+# isort: split
+# Commands for keeping records (archive, retention apply, cases hold) live in their own module,
+# which registers them on `app` and `cases_app`; imported last, like cli_work.
+from casework import cli_retention  # noqa: E402, F401

@@ -15,6 +15,8 @@ class Settings:
     log_level: str
     redis_url: str | None = None  # background jobs queue; unset: a SQLite file (jobs_path)
     jobs_path: str = "./casework-jobs.db"
+    storage_dir: str = "./casework-files"  # content-addressed document blobs
+    max_upload_bytes: int = 25 * 1024 * 1024
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -26,6 +28,8 @@ class Settings:
             log_level=os.environ.get("CASEWORK_LOG_LEVEL", "info"),
             redis_url=os.environ.get("CASEWORK_REDIS_URL") or None,
             jobs_path=os.environ.get("CASEWORK_JOBS_PATH") or default_jobs_path(database_url),
+            storage_dir=storage_dir_for(database_url),
+            max_upload_bytes=max_upload_bytes(),
         )
 
 
@@ -35,6 +39,28 @@ def default_jobs_path(database_url: str) -> str:
         db_file = Path(database_url.removeprefix("sqlite:///").split("?", 1)[0])
         return str(db_file.with_name(f"{db_file.stem}-jobs.db"))
     return "./casework-jobs.db"
+
+
+def default_storage_dir(database_url: str) -> str:
+    """Document files sit next to a SQLite database file (casework.db -> casework-files/), else in ./."""
+    if database_url.startswith("sqlite:///") and database_url not in ("sqlite:///", "sqlite:///:memory:"):
+        db_file = Path(database_url.removeprefix("sqlite:///").split("?", 1)[0])
+        return str(db_file.with_name(f"{db_file.stem}-files"))
+    return "./casework-files"
+
+
+def storage_dir_for(database_url: str) -> str:
+    """Where the documents of the database at ``database_url`` are kept (CASEWORK_STORAGE_DIR wins)."""
+    return os.environ.get("CASEWORK_STORAGE_DIR") or default_storage_dir(database_url)
+
+
+def max_upload_bytes() -> int:
+    """The largest accepted document, from CASEWORK_MAX_UPLOAD_MB (default 25; fractions allowed)."""
+    raw = os.environ.get("CASEWORK_MAX_UPLOAD_MB") or "25"
+    megabytes = float(raw)
+    if not megabytes > 0:
+        raise ValueError(f"CASEWORK_MAX_UPLOAD_MB must be positive, not {raw!r}")
+    return int(megabytes * 1024 * 1024)
 
 
 def normalise_url(url: str) -> str:

@@ -19,7 +19,20 @@ import pytest
 from fastapi.testclient import TestClient
 
 from casework.domain.access import Principal, Role, Scope
-from casework.services import accounts, auth, cases, casetypes, decisions, notes, parties, plans, rulesets, sharing, users
+from casework.services import (
+    accounts,
+    auth,
+    cases,
+    casetypes,
+    decisions,
+    documents,
+    notes,
+    parties,
+    plans,
+    rulesets,
+    sharing,
+    users,
+)
 from casework.services import notifications as notifications_service
 from casework.services.schemas import CaseCreate, CasePartyLink, GoalCreate, NoteCreate, PartyCreate, TaskCreate
 from casework.services.workflow_schemas import DecisionPoint, DraftCreate
@@ -57,6 +70,7 @@ class Rule:
     ok: int = 200
     params: dict[str, str] | None = None
     aliases: dict[str, str] | None = None  # path parameter -> the world id filling it (two rules, one name)
+    files: dict[str, Any] | None = None  # a multipart upload: files (the body then gives the form fields)
 
 
 def r(method: str, path: str, allowed: set[str], body: Callable[[World], Any] | None = None, **kw: Any) -> Rule:
@@ -157,6 +171,29 @@ RULES: list[Rule] = [
     r("GET", "/sla/breaches", {ADMIN, SUPERVISOR, AUDITOR}),
     r("GET", "/events", {ADMIN}),
     r("POST", "/sla/scan", {ADMIN}),
+    # Documents (routes_documents): customers send theirs through the portal; the third party has a documents share.
+    r(
+        "POST",
+        "/cases/{key}/documents",
+        STAFF_WRITERS | {CUSTOMER},
+        lambda w: {"kind": "customer_evidence", "visibility": "shared"},
+        on_case=True,
+        ok=201,
+        files={"file": ("receipt.txt", b"Receipt for the card charge, uploaded by the access matrix", "text/plain")},
+    ),
+    r("GET", "/cases/{key}/documents", SEES_A, on_case=True),
+    r("GET", "/cases/{key}/documents/{document_id}", SEES_A, on_case=True),
+    r("GET", "/cases/{key}/documents/{document_id}/content", SEES_A, on_case=True),
+    r("GET", "/cases/{key}/checklist", SEES_A, on_case=True),
+    r("POST", "/cases/{key}/documents/{document_id}/review", STAFF_WRITERS, lambda w: {"decision": "validate"}, on_case=True),
+    r(
+        "POST",
+        "/cases/{key}/document-requests",
+        STAFF_WRITERS,
+        lambda w: {"kind": "final_response_letter", "reason": "Send us the letter"},
+        on_case=True,
+        ok=201,
+    ),
     r("DELETE", "/cases/{key}/parties/{link_id}", STAFF_WRITERS, on_case=True, ok=204),
     r("DELETE", "/auth/tokens/{token_id}", AUTHENTICATED, ok=204),
     r("POST", "/auth/logout", AUTHENTICATED, ok=204),
@@ -200,7 +237,10 @@ def build_world(db: Database) -> tuple[World, dict[str, Principal]]:
     task = plans.add_task(db, admin, case.id, goal.id, TaskCreate(title="Ask the merchant", assignee_id=who[THIRD].user_id))
     notes.add_note(db, admin, case.id, NoteCreate(body="Internal: merchant known for chargebacks"))
     link = parties.link_party(db, admin, case.id, CasePartyLink(party_id=witness.id, role="witness"))
-    share = sharing.share_case(db, admin, case.id, sharing.ShareCreate(user_id=who[THIRD].user_id, parts=["tasks", "notes"]))
+    share = sharing.share_case(db, admin, case.id, sharing.ShareCreate(user_id=who[THIRD].user_id, parts=["tasks", "notes", "documents"]))
+    document = documents.upload_document(
+        db, admin, case.id, kind="customer_evidence", filename="statement.txt", stream=[b"Card statement"], visibility="shared"
+    )
     ids = {
         "key": str(case.id),
         "goal_id": str(goal.id),
@@ -210,6 +250,7 @@ def build_world(db: Database) -> tuple[World, dict[str, Principal]]:
         "witness": str(witness.id),
         "user": "will@example.org",
         "share_id": str(share.id),
+        "document_id": str(document.id),
         "third_user": str(who[THIRD].user_id),
         "case_type": "complaint",
         "questionnaire": "complaint_details",
@@ -268,7 +309,10 @@ def test_access_matrix(role: str, db: Database, client_for: Callable[..., TestCl
         path = rule.path.format(**{**world.ids, **{k: world.ids[v] for k, v in (rule.aliases or {}).items()}})
         params = {k: v.format(**world.ids) for k, v in (rule.params or {}).items()}
         body = rule.body(world) if rule.body else None
-        resp = client.request(rule.method, path, json=body, params=params)
+        if rule.files is not None:
+            resp = client.request(rule.method, path, data=body, files=rule.files, params=params)
+        else:
+            resp = client.request(rule.method, path, json=body, params=params)
         want = expected_status(rule, role)
         if resp.status_code != want:
             mismatches.append(f"{rule.method} {rule.path}: expected {want}, got {resp.status_code} {resp.text[:200]}")

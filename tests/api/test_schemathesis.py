@@ -25,7 +25,7 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from casework.api.app import create_app
 from casework.domain.access import Role, Scope
-from casework.services import accounts, auth, cases, decisions, notes, parties, plans, rulesets, users
+from casework.services import accounts, auth, cases, decisions, documents, notes, parties, plans, rulesets, users
 from casework.services.schemas import (
     CaseCreate,
     CasePartyLink,
@@ -102,6 +102,7 @@ def seeded_app(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) 
     goal_ids: list[str] = []
     task_ids: list[str] = []
     link_ids: list[str] = []
+    document_ids: list[str] = []
     opened = dt.datetime(2026, 3, 1, 9, 0, tzinfo=dt.UTC)
     for i, kind in enumerate(["complaint", "support_ticket", "onboarding", "disputed_transaction"]):
         view = cases.create_case(
@@ -125,6 +126,10 @@ def seeded_app(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) 
         goal = plans.add_goal(db, actor, view.id, GoalCreate(title="Resolve the complaint"))
         task = plans.add_task(db, actor, view.id, goal.id, TaskCreate(title="Call back", assignee_id=worker.id))
         link = parties.link_party(db, actor, view.id, CasePartyLink(party_id=firm.id, role=PartyRole.THIRD_PARTY))
+        doc = documents.upload_document(
+            db, actor, view.id, kind="other", filename=f"statement-{i}.txt", stream=[f"Statement {i}".encode()], visibility="shared"
+        )
+        document_ids.append(str(doc.id))
         goal_ids.append(str(goal.id))
         task_ids.append(str(task.id))
         link_ids.append(str(link.id))
@@ -139,6 +144,7 @@ def seeded_app(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) 
         goal_id=goal_ids,
         task_id=task_ids,
         link_id=link_ids,
+        document_id=document_ids,
         party_id=[str(person.id), str(firm.id)],
     )
     placeholder = APP.state.db

@@ -6,7 +6,17 @@ from fastapi import FastAPI
 from fastapi.responses import RedirectResponse
 
 from casework import __version__
-from casework.api import problems, routes_admin, routes_auth, routes_cases, routes_oidc, routes_records, routes_work, routes_workflow
+from casework.api import (
+    problems,
+    routes_admin,
+    routes_auth,
+    routes_cases,
+    routes_documents,
+    routes_oidc,
+    routes_records,
+    routes_work,
+    routes_workflow,
+)
 from casework.config import Settings
 from casework.store.unit_of_work import Database
 
@@ -24,6 +34,8 @@ def create_app(db: Database | None = None) -> FastAPI:
     for router in routes_workflow.routers:
         app.include_router(router)
     app.include_router(routes_work.router)
+    app.include_router(routes_documents.router)
+    app.add_middleware(routes_documents.UploadLimit)
 
     @app.get("/", include_in_schema=False)
     def root() -> RedirectResponse:

@@ -105,6 +105,9 @@ class DocumentRequirement(_Model):
     title: Text
     required: bool = True
     when: Expression | None = None
+    four_eyes: bool = False  # validation needs two different reviewers
+    #: Days a document of this kind is kept after its case closes (None: the type's ``document_retention_days``).
+    retention_days: int | None = Field(default=None, ge=1, le=36500)
 
 
 _CRITERION_KINDS = (
@@ -233,6 +236,8 @@ class CaseTypeDef(_Model):
     intake: list[IntakeItem] = []
     questionnaires: list[Questionnaire] = []
     documents: list[DocumentRequirement] = []
+    #: Days documents are kept after closure when their kind sets no ``retention_days`` (and for "other").
+    document_retention_days: int = Field(default=3650, ge=1, le=36500)
     outcomes: list[Identifier] = Field(min_length=1)
     phases: dict[Phase, PhaseRules] = {}
     plan_templates: list[GoalTemplate] = []

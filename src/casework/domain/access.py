@@ -59,6 +59,14 @@ class Perm(str, enum.Enum):
     NOTIFICATION_READ = "notification.read"
     SLA_REPORT = "sla.report"
     EVENTS_READ = "events.read"
+    DOCUMENT_READ = "document.read"  # documents visible to the caller: shared ones for customers and third parties
+    DOCUMENT_INTERNAL_READ = "document.internal.read"
+    DOCUMENT_UPLOAD = "document.upload"
+    DOCUMENT_REQUEST = "document.request"
+    DOCUMENT_REVIEW = "document.review"
+    DOCUMENT_VERIFY = "document.verify"  # re-hash the whole blob store (administrators)
+    RETENTION_MANAGE = "retention.manage"  # archive closed cases, purge documents past retention (administrators)
+    LEGAL_HOLD = "document.legal_hold"  # place or release a legal hold on a case's documents
 
 
 _WORKER = {
@@ -67,11 +75,12 @@ _WORKER = {
     Perm.COMMUNICATION_ADD, Perm.PARTY_READ, Perm.PARTY_MANAGE, Perm.PLAN_READ, Perm.PLAN_MANAGE,
     Perm.TASK_UPDATE, Perm.HISTORY_READ, Perm.USER_READ, Perm.CASETYPE_READ, Perm.RULES_READ, Perm.DECISION_READ,
     Perm.DECISION_RUN, Perm.DECISION_RESOLVE, Perm.ANSWERS_READ, Perm.ANSWERS_WRITE, Perm.QUEUE_READ, Perm.NOTIFICATION_READ,
+    Perm.DOCUMENT_READ, Perm.DOCUMENT_INTERNAL_READ, Perm.DOCUMENT_UPLOAD, Perm.DOCUMENT_REQUEST, Perm.DOCUMENT_REVIEW,
 }  # fmt: skip
 
 GRANTS: dict[Role, frozenset[Perm]] = {
     Role.ADMINISTRATOR: frozenset(Perm),
-    Role.SUPERVISOR: frozenset(_WORKER | {Perm.CASE_SHARE, Perm.AUDIT_READ, Perm.SLA_REPORT, Perm.RULES_MANAGE}),
+    Role.SUPERVISOR: frozenset(_WORKER | {Perm.CASE_SHARE, Perm.AUDIT_READ, Perm.SLA_REPORT, Perm.RULES_MANAGE, Perm.LEGAL_HOLD}),
     Role.CASE_WORKER: frozenset(_WORKER | {Perm.CASE_SHARE}),
     Role.AUDITOR: frozenset(
         {
@@ -89,17 +98,23 @@ GRANTS: dict[Role, frozenset[Perm]] = {
             Perm.ANSWERS_READ,
             Perm.NOTIFICATION_READ,
             Perm.SLA_REPORT,
+            Perm.DOCUMENT_READ,
+            Perm.DOCUMENT_INTERNAL_READ,
         }
     ),
-    Role.CUSTOMER: frozenset({Perm.CASE_READ, Perm.NOTE_ADD, Perm.COMMUNICATION_READ, Perm.PLAN_READ}),
-    Role.THIRD_PARTY: frozenset({Perm.CASE_READ, Perm.PLAN_READ, Perm.TASK_UPDATE}),
+    # Customers send their documents through the portal (always shared with the case's staff and them).
+    Role.CUSTOMER: frozenset(
+        {Perm.CASE_READ, Perm.NOTE_ADD, Perm.COMMUNICATION_READ, Perm.PLAN_READ, Perm.DOCUMENT_READ, Perm.DOCUMENT_UPLOAD}
+    ),
+    Role.THIRD_PARTY: frozenset({Perm.CASE_READ, Perm.PLAN_READ, Perm.TASK_UPDATE, Perm.DOCUMENT_READ}),
 }
 
 #: Permissions that only read; a read-scoped API token keeps just these.
 READ_ONLY = frozenset(
     {Perm.CASE_READ, Perm.NOTE_INTERNAL_READ, Perm.COMMUNICATION_READ, Perm.PARTY_READ, Perm.PLAN_READ,
      Perm.HISTORY_READ, Perm.AUDIT_READ, Perm.USER_READ, Perm.CASETYPE_READ, Perm.RULES_READ, Perm.DECISION_READ,
-     Perm.ANSWERS_READ, Perm.QUEUE_READ, Perm.NOTIFICATION_READ, Perm.SLA_REPORT, Perm.EVENTS_READ}
+     Perm.ANSWERS_READ, Perm.QUEUE_READ, Perm.NOTIFICATION_READ, Perm.SLA_REPORT, Perm.EVENTS_READ,
+     Perm.DOCUMENT_READ, Perm.DOCUMENT_INTERNAL_READ}
 )  # fmt: skip
 
 

@@ -99,3 +99,17 @@ class CriteriaNotMet(DomainError):
     def __init__(self, current: str, target: str, unmet: list[str]) -> None:
         super().__init__(f"cannot move from {current} to {target}: " + "; ".join(unmet), field="to_phase", unmet_criteria=unmet)
         self.unmet = unmet
+
+
+class PayloadTooLarge(DomainError):
+    """An uploaded file went over the configured size limit."""
+
+    status = 413
+    title = "Payload too large"
+
+
+class StorageFailure(DomainError):
+    """The stored bytes of a record are missing or damaged: an operator must restore them."""
+
+    status = 500
+    title = "Storage failure"

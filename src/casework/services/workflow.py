@@ -23,7 +23,7 @@ from casework.services.casetypes import definition_for
 from casework.services.common import load_case, require
 from casework.services.decisions import DONE, context_for, decide_in, latest_answers
 from casework.services.workflow_schemas import DecisionPoint, MoveReadiness, ReadinessView
-from casework.store.models import Case, DecisionRecord, Goal, Task
+from casework.store.models import Case, DecisionRecord, Document, Goal, Task
 from casework.store.unit_of_work import Database
 
 CLOSED_TASKS = ("done", "cancelled")
@@ -52,6 +52,20 @@ def _required_documents(defn: CaseTypeDef, context: dict) -> list[str]:  # type:
     return wanted
 
 
+#: Document statuses that satisfy a required kind of the checklist: only a reviewed and validated one.
+SATISFYING_STATUSES = ("validated",)
+
+
+def _documents_in(s: Session, case: Case) -> set[str]:
+    """Kinds of which the case holds a document that counts (see SATISFYING_STATUSES)."""
+    rows = s.scalars(
+        select(Document.kind)
+        .where(Document.case_id == case.id, Document.deleted_at.is_(None), Document.status.in_(SATISFYING_STATUSES))
+        .distinct()
+    )
+    return set(rows)
+
+
 def facts_for(s: Session, case: Case, defn: CaseTypeDef) -> CaseFacts:
     rows = latest_answers(s, case.id)
     answers = {k: dict(r.answers) for k, r in rows.items()}
@@ -61,6 +75,8 @@ def facts_for(s: Session, case: Case, defn: CaseTypeDef) -> CaseFacts:
     open_tasks = s.execute(
         select(func.count()).select_from(Task).where(Task.case_id == case.id, Task.status.not_in(CLOSED_TASKS))
     ).scalar_one()
+    required = _required_documents(defn, context)
+    held = _documents_in(s, case) if required else set()
     made = frozenset(
         s.scalars(select(DecisionRecord.point).where(DecisionRecord.case_id == case.id, DecisionRecord.status.in_(DONE)).distinct())
     )
@@ -72,8 +88,7 @@ def facts_for(s: Session, case: Case, defn: CaseTypeDef) -> CaseFacts:
         goal_count=int(goals),
         open_task_count=int(open_tasks),
         decisions_made=made,
-        # Documents arrive with the documents feature; until one is recorded every required kind is missing.
-        missing_documents=tuple(_required_documents(defn, context)),
+        missing_documents=tuple(k for k in required if k not in held),
         context=context,
     )
 

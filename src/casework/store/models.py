@@ -19,6 +19,9 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy import (
+    false as sa_false,
+)
+from sqlalchemy import (
     true as sa_true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -266,6 +269,53 @@ class Communication(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
+class Document(Base):
+    """A file attached to a case; its bytes live in the blob store under their SHA-256."""
+
+    __tablename__ = "documents"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=_uuid)
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cases.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(64))  # a kind of the case type's checklist, or "other"
+    original_name: Mapped[str] = mapped_column(String(255))  # made safe on upload
+    mime: Mapped[str] = mapped_column(String(100))  # detected from the bytes, not as declared
+    size: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    pages: Mapped[int | None] = mapped_column(Integer)
+    channel: Mapped[str] = mapped_column(String(10))  # upload | email | scan | portal | api
+    uploaded_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    uploaded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    visibility: Mapped[str] = mapped_column(String(10), default="internal")  # internal | shared
+    status: Mapped[str] = mapped_column(String(12), default="received")  # received | in_review | validated | rejected | archived
+    status_reason: Mapped[str | None] = mapped_column(Text)
+    reviewed_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    reviewed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    second_reviewed_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    second_reviewed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    checks: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    authenticity_score: Mapped[int | None] = mapped_column(Integer)
+    deleted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    legal_hold: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
+    __table_args__ = (UniqueConstraint("case_id", "sha256", name="uq_documents_case_sha256"),)
+
+
+class DocumentRequest(Base):
+    """A document asked of the customer (or anybody else) for a case."""
+
+    __tablename__ = "document_requests"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=_uuid)
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cases.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    requested_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    requested_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    fulfilled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+
 class SearchDoc(Base):
     """One row of searchable text per case; FTS5 (SQLite) or a tsvector (PostgreSQL) indexes it."""
 
@@ -450,6 +500,8 @@ __all__ = [
     "Communication",
     "DecisionRecord",
     "DecisionTableVersion",
+    "Document",
+    "DocumentRequest",
     "Goal",
     "Note",
     "Notification",
