@@ -139,3 +139,14 @@ def actor(db: Database) -> Principal:
     from casework.services import users
 
     return users.system_principal(db)
+
+
+@pytest.fixture
+def cli(db_url: str, db: Database):  # type: ignore[no-untyped-def]
+    """The ``casework`` command line on the test database: ``cli("cases", "list", expect=0)``."""
+    from tests.cli_support import invoke
+
+    def run(*args: str, expect: int | None = 0, input: str | None = None):  # type: ignore[no-untyped-def]
+        return invoke(db_url, *args, expect=expect, input=input)
+
+    return run

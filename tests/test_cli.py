@@ -9,38 +9,20 @@ from __future__ import annotations
 import json
 import os
 import uuid
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from typer.testing import CliRunner, Result
+from typer.testing import Result
 
-from casework.cli import app, main
+from casework.cli import main
 from casework.demo import CUSTOMERS, DEMO_PASSWORD, STAFF, TEAMS, THIRD_PARTY
 from casework.domain.access import Role, Scope
 from casework.domain.errors import Unauthenticated
 from casework.services import auth, cases, users
 from casework.store.unit_of_work import Database
+from tests.cli_support import Run, invoke, one_error_line
 from tests.factories import CASE_DATA, satisfy_exit
-
-Run = Callable[..., Result]
-ENV = {"COLUMNS": "200", "NO_COLOR": "1"}
-
-
-def _invoke(url: str, *args: str, expect: int | None = 0, input: str | None = None) -> Result:
-    result = CliRunner().invoke(app, ["--database-url", url, *args], env=ENV, input=input)
-    if expect is not None:
-        assert result.exit_code == expect, f"exit {result.exit_code}\nstdout: {result.stdout}\nstderr: {result.stderr}"
-    return result
-
-
-@pytest.fixture
-def cli(db_url: str, db: Database) -> Run:
-    def run(*args: str, expect: int | None = 0, input: str | None = None) -> Result:
-        return _invoke(db_url, *args, expect=expect, input=input)
-
-    return run
 
 
 @pytest.fixture(autouse=True)
@@ -53,14 +35,6 @@ def cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def _json(result: Result) -> Any:
     return json.loads(result.stdout)
-
-
-def _one_error_line(result: Result) -> str:
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("error: "), lines[0]
-    assert "Traceback" not in result.output
-    return lines[0]
 
 
 def _data(case_type: str, **fields: Any) -> tuple[str, str]:
@@ -82,17 +56,17 @@ def _create(cli: Run, *extra: str, title: str = "Card charged twice at QuickMart
 
 def test_db_upgrade_on_a_fresh_sqlite_file(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'fresh.db'}"
-    missing = _invoke(url, "cases", "list", expect=1)
-    assert "casework db upgrade" in _one_error_line(missing)
+    missing = invoke(url, "cases", "list", expect=1)
+    assert "casework db upgrade" in one_error_line(missing)
 
-    result = _invoke(url, "db", "upgrade")
+    result = invoke(url, "db", "upgrade")
     assert "revision" in result.stdout and "(head)" in result.stdout
-    assert _invoke(url, "db", "upgrade").exit_code == 0  # idempotent
-    assert "no cases match" in _invoke(url, "cases", "list").stdout
+    assert invoke(url, "db", "upgrade").exit_code == 0  # idempotent
+    assert "no cases match" in invoke(url, "cases", "list").stdout
 
 
 def test_bad_database_url_is_one_line(tmp_path: Path) -> None:
-    assert "database-url" in _one_error_line(_invoke("not a url", "cases", "list", expect=2))
+    assert "database-url" in one_error_line(invoke("not a url", "cases", "list", expect=2))
 
 
 # ---------------------------------------------------------------- create, list, show
@@ -146,13 +120,13 @@ def test_update_with_version(cli: Run) -> None:
     assert "updated (version 2)" in cli("cases", "update", ref, "--version", "1", "--title", "Card charged three times",
                                         "--priority", "P2").stdout  # fmt: skip
     stale = cli("cases", "update", ref, "--version", "1", "--title", "Lost update", expect=2)
-    assert _one_error_line(stale).startswith("error: version: version 1 is stale")
+    assert one_error_line(stale).startswith("error: version: version 1 is stale")
     cli("cases", "update", ref, "--version", "2", "--risk", "none", "--due", "none")
     case = _json(cli("cases", "show", ref, "--json"))["case"]
     assert (case["title"], case["priority"], case["risk_score"], case["due_date"], case["version"]) == (
         "Card charged three times", "P2", None, None, 3,
     )  # fmt: skip
-    assert "nothing to change" in _one_error_line(cli("cases", "update", ref, "--version", "3", expect=2))
+    assert "nothing to change" in one_error_line(cli("cases", "update", ref, "--version", "3", expect=2))
 
 
 # ---------------------------------------------------------------- lifecycle
@@ -201,20 +175,20 @@ def test_full_lifecycle_by_cli(cli: Run, db: Database) -> None:
 
 def test_bad_transition_is_one_line_naming_the_allowed_moves(cli: Run) -> None:
     ref = _create(cli, case_type="complaint")
-    line = _one_error_line(cli("cases", "move", ref, "planning", expect=2))
+    line = one_error_line(cli("cases", "move", ref, "planning", expect=2))
     assert line.startswith("error: phase: cannot move from screening to planning")
     assert line.endswith("allowed transitions: assessment, closed")
 
-    close = _one_error_line(cli("cases", "move", ref, "closed", expect=2))
+    close = one_error_line(cli("cases", "move", ref, "closed", expect=2))
     assert close == "error: outcome: closing a case requires an outcome"
-    unknown = _one_error_line(cli("cases", "move", ref, "nowhere", expect=2))
+    unknown = one_error_line(cli("cases", "move", ref, "nowhere", expect=2))
     assert "nowhere" in unknown and "screening" in unknown
 
 
 def test_return_without_reason_is_refused(cli: Run) -> None:
     ref = _create(cli, case_type="complaint")
     cli("cases", "move", ref, "assessment")
-    line = _one_error_line(cli("cases", "move", ref, "screening", expect=2))
+    line = one_error_line(cli("cases", "move", ref, "screening", expect=2))
     assert line == "error: reason: returning from assessment to screening requires a reason"
     assert _json(cli("cases", "show", ref, "--json"))["case"]["phase"] == "assessment"
 
@@ -250,20 +224,20 @@ COMPLAINT = ["--type", "complaint", *_data("complaint")]
     ],
 )
 def test_user_errors_are_one_line_with_exit_code_2(cli: Run, args: list[str], expected: str) -> None:
-    line = _one_error_line(cli("cases", "create", *args, expect=2))
+    line = one_error_line(cli("cases", "create", *args, expect=2))
     assert expected in line
     assert _json(cli("cases", "list", "--json"))["items"] == []
 
 
 def test_other_user_errors(cli: Run) -> None:
-    assert _one_error_line(cli("cases", "show", "CASE-2026-999999", expect=2)) == "error: case: case CASE-2026-999999 not found"
+    assert one_error_line(cli("cases", "show", "CASE-2026-999999", expect=2)) == "error: case: case CASE-2026-999999 not found"
     ghost = cli("--as", "ghost@example.org", "cases", "create", *COMPLAINT, "--title", "x", expect=2)
-    assert "error: as: no account with email ghost@example.org" in _one_error_line(ghost)
-    assert "cursor" in _one_error_line(cli("cases", "list", "--cursor", "garbage", expect=2))
-    assert "No such command" in _one_error_line(cli("cases", "frobnicate", expect=2))
+    assert "error: as: no account with email ghost@example.org" in one_error_line(ghost)
+    assert "cursor" in one_error_line(cli("cases", "list", "--cursor", "garbage", expect=2))
+    assert "No such command" in one_error_line(cli("cases", "frobnicate", expect=2))
     cli("users", "create", "--name", "Ann", "--email", "ann@example.org")
-    assert "already exists" in _one_error_line(cli("users", "create", "--name", "Ann", "--email", "ann@example.org", expect=2))
-    assert "error: email: " in _one_error_line(cli("users", "create", "--name", "Bob", "--email", "bob", expect=2))
+    assert "already exists" in one_error_line(cli("users", "create", "--name", "Ann", "--email", "ann@example.org", expect=2))
+    assert "error: email: " in one_error_line(cli("users", "create", "--name", "Bob", "--email", "bob", expect=2))
 
 
 # ---------------------------------------------------------------- notes, acting user, audit
@@ -334,20 +308,20 @@ def test_password_prompt_is_hidden_and_confirmed(cli: Run, db: Database) -> None
     assert PASSWORD not in result.output
     assert auth.login(db, "cy@example.org", PASSWORD).user_id
     both = cli("users", "create", "--name", "Di", "--email", "di@example.org", "--password", "--password-stdin", expect=2)
-    assert "error: password: " in _one_error_line(both)
+    assert "error: password: " in one_error_line(both)
 
 
 @pytest.mark.parametrize("weak", ["short", "correcthorsebatterystaple", "aaaaaaaaaaaaaaaa", "weak@example.org"])
 def test_weak_password_is_refused_in_one_line(cli: Run, weak: str) -> None:
     result = cli("users", "create", "--name", "Weak", "--email", "weak@example.org", "--password-stdin", input=weak + "\n", expect=2)
-    assert _one_error_line(result).startswith("error: password: password ")
+    assert one_error_line(result).startswith("error: password: password ")
     assert "weak@example.org" not in cli("users", "list").stdout  # nothing created
 
     cli("users", "create", "--name", "Weak", "--email", "weak@example.org")
     refused = cli("users", "set-password", "weak@example.org", "--password-stdin", input=weak, expect=2)
-    assert _one_error_line(refused).startswith("error: password: password ")
+    assert one_error_line(refused).startswith("error: password: password ")
     empty = cli("users", "set-password", "weak@example.org", "--password-stdin", input="", expect=2)
-    assert _one_error_line(empty) == "error: password: no password on standard input"
+    assert one_error_line(empty) == "error: password: no password on standard input"
 
 
 def test_disable_and_enable(cli: Run, db: Database) -> None:
@@ -362,7 +336,7 @@ def test_disable_and_enable(cli: Run, db: Database) -> None:
     with pytest.raises(Unauthenticated):
         auth.principal_from_token(db, token)
     acting = cli("--as", "eve@example.org", "cases", "list", expect=2)
-    assert _one_error_line(acting).startswith("error: as: ")
+    assert one_error_line(acting).startswith("error: as: ")
 
     cli("users", "enable", "eve@example.org")
     assert auth.login(db, "eve@example.org", PASSWORD).user_id
@@ -373,10 +347,10 @@ def test_disable_and_enable(cli: Run, db: Database) -> None:
         auth.login(db, "eve@example.org", PASSWORD)
     assert auth.login(db, "eve@example.org", "another-long-passphrase").user_id
 
-    ghost = _one_error_line(cli("users", "disable", "ghost@example.org", expect=2))
+    ghost = one_error_line(cli("users", "disable", "ghost@example.org", expect=2))
     assert ghost == "error: email: no user with email or id 'ghost@example.org'"
     assert "Password" not in cli("users", "set-password", "ghost@example.org", expect=2).output  # no prompt for nobody
-    itself = _one_error_line(cli("users", "disable", "system@casework.local", expect=2))
+    itself = one_error_line(cli("users", "disable", "system@casework.local", expect=2))
     assert itself == "error: active: you cannot disable your own account"
 
 
@@ -384,9 +358,9 @@ def test_set_role_and_teams(cli: Run, db: Database) -> None:
     cli("users", "create", "--name", "Fay", "--email", "fay@example.org", "--password-stdin", input=PASSWORD)
     assert "updated fay@example.org (supervisor)" in cli("users", "set-role", "fay@example.org", "SUPERVISOR").stdout
     assert auth.login(db, "fay@example.org", PASSWORD).role is Role.SUPERVISOR
-    bad_role = _one_error_line(cli("users", "set-role", "fay@example.org", "overlord", expect=2))
+    bad_role = one_error_line(cli("users", "set-role", "fay@example.org", "overlord", expect=2))
     assert "'role'" in bad_role and "'overlord' is not one of" in bad_role
-    customer = _one_error_line(cli("users", "set-role", "fay@example.org", "customer", expect=2))
+    customer = one_error_line(cli("users", "set-role", "fay@example.org", "customer", expect=2))
     assert customer == "error: party: a customer account must be linked to its party"
     assert _account(cli, "fay@example.org")["role"] == "supervisor"
 
@@ -395,11 +369,11 @@ def test_set_role_and_teams(cli: Run, db: Database) -> None:
     assert auth.login(db, "fay@example.org", PASSWORD).teams == {"complaints", "support"}
     cli("users", "set-teams", "fay@example.org", "--none")
     assert _account(cli, "fay@example.org")["teams"] == []
-    assert "error: team: " in _one_error_line(cli("users", "set-teams", "fay@example.org", expect=2))
+    assert "error: team: " in one_error_line(cli("users", "set-teams", "fay@example.org", expect=2))
 
     # A case worker may not manage accounts.
     cli("users", "create", "--name", "Gus", "--email", "gus@example.org")
-    refused = _one_error_line(cli("--as", "gus@example.org", "users", "set-role", "fay@example.org", "administrator", expect=2))
+    refused = one_error_line(cli("--as", "gus@example.org", "users", "set-role", "fay@example.org", "administrator", expect=2))
     assert refused == "error: your role (case_worker, write access) may not user.manage"
 
 
@@ -426,11 +400,11 @@ def test_tokens_create_list_and_revoke(cli: Run, db: Database) -> None:
         auth.principal_from_token(db, token)
     assert "revoked" in cli("tokens", "list", "--as", "hal@example.org").stdout
 
-    assert "error: as: " in _one_error_line(cli("tokens", "list", expect=2))
-    assert "error: token: not a token id" in _one_error_line(cli("tokens", "revoke", "--as", "hal@example.org", "nope", expect=2))
-    other = _one_error_line(cli("tokens", "revoke", "--as", "hal@example.org", str(uuid.uuid4()), expect=2))
+    assert "error: as: " in one_error_line(cli("tokens", "list", expect=2))
+    assert "error: token: not a token id" in one_error_line(cli("tokens", "revoke", "--as", "hal@example.org", "nope", expect=2))
+    other = one_error_line(cli("tokens", "revoke", "--as", "hal@example.org", str(uuid.uuid4()), expect=2))
     assert other.startswith("error: token: token ") and other.endswith(" not found")
-    assert "'--days'" in _one_error_line(cli("tokens", "create", "--as", "hal@example.org", "--name", "x", "--days", "0", expect=2))
+    assert "'--days'" in one_error_line(cli("tokens", "create", "--as", "hal@example.org", "--name", "x", "--days", "0", expect=2))
 
 
 def test_acting_as_a_customer(cli: Run) -> None:
@@ -442,7 +416,7 @@ def test_acting_as_a_customer(cli: Run) -> None:
     other = _create(cli, title="Someone else's case")
 
     refused = cli("--as", "ivy@mail.example", "cases", "create", *COMPLAINT, "--title", "x", expect=2)
-    assert _one_error_line(refused) == "error: your role (customer, write access) may not case.create"
+    assert one_error_line(refused) == "error: your role (customer, write access) may not case.create"
 
     listed = _json(cli("--as", "ivy@mail.example", "cases", "list", "--json"))["items"]
     assert [c["reference"] for c in listed] == [mine]
@@ -453,11 +427,11 @@ def test_acting_as_a_customer(cli: Run) -> None:
     text = cli("--as", "ivy@mail.example", "cases", "show", mine).stdout
     assert "We are looking into it" in text and "likely fraud" not in text
 
-    hidden = _one_error_line(cli("--as", "ivy@mail.example", "cases", "show", other, expect=2))
+    hidden = one_error_line(cli("--as", "ivy@mail.example", "cases", "show", other, expect=2))
     assert hidden == f"error: case: case {other} not found"
-    assert "may not user.read" in _one_error_line(cli("--as", "ivy@mail.example", "users", "list", expect=2))
+    assert "may not user.read" in one_error_line(cli("--as", "ivy@mail.example", "users", "list", expect=2))
     no_party = cli("users", "create", "--name", "Jo", "--email", "jo@example.org", "--role", "customer", expect=2)
-    assert _one_error_line(no_party) == "error: party: a customer account must be linked to its party"
+    assert one_error_line(no_party) == "error: party: a customer account must be linked to its party"
 
 
 # ---------------------------------------------------------------- demo
@@ -511,12 +485,12 @@ def test_demo_accounts_can_sign_in(cli: Run, db: Database) -> None:
 
 def test_demo_is_deterministic_for_a_seed(db_url: str, db: Database, tmp_path: Path) -> None:
     other = f"sqlite:///{tmp_path / 'other.db'}"
-    _invoke(other, "db", "upgrade")
+    invoke(other, "db", "upgrade")
     for url in (db_url, other):
-        _invoke(url, "demo", "load", "--cases", "8", "--seed", "3")
+        invoke(url, "demo", "load", "--cases", "8", "--seed", "3")
 
     def summary(url: str) -> list[tuple[str, ...]]:
-        items = _json(_invoke(url, "cases", "list", "--sort", "reference", "--json"))["items"]
+        items = _json(invoke(url, "cases", "list", "--sort", "reference", "--json"))["items"]
         return [(c["reference"], c["case_type"], c["title"], c["phase"], c["priority"]) for c in items]
 
     assert summary(db_url) == summary(other)
@@ -536,7 +510,7 @@ def test_serve_runs_uvicorn_on_the_app_factory(cli: Run, db_url: str, monkeypatc
     assert calls == [("casework.api.app:create_app", {"factory": True, "host": "0.0.0.0", "port": 8123, "reload": False,
                                                       "log_level": "info"})]  # fmt: skip
     assert os.environ["CASEWORK_DATABASE_URL"] == db_url
-    assert "'--port'" in _one_error_line(cli("serve", "--port", "0", expect=2))
+    assert "'--port'" in one_error_line(cli("serve", "--port", "0", expect=2))
 
 
 def test_main_entry_point_runs_the_app() -> None:

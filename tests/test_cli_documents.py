@@ -3,30 +3,12 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from pathlib import Path
 
-import pytest
-from typer.testing import CliRunner, Result
-
-from casework.cli import app
 from casework.services import documents, users
 from casework.store.unit_of_work import Database
+from tests.cli_support import Run
 from tests.factories import new_case
-
-Run = Callable[..., Result]
-ENV = {"COLUMNS": "200", "NO_COLOR": "1"}
-
-
-@pytest.fixture
-def cli(db_url: str, db: Database) -> Run:
-    def run(*args: str, expect: int | None = 0) -> Result:
-        result = CliRunner().invoke(app, ["--database-url", db_url, *args], env=ENV)
-        if expect is not None:
-            assert result.exit_code == expect, f"exit {result.exit_code}\nstdout: {result.stdout}\nstderr: {result.stderr}"
-        return result
-
-    return run
 
 
 def _file(tmp_path: Path, name: str, data: bytes) -> Path:

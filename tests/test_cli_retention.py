@@ -6,25 +6,20 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
-from collections.abc import Callable
 from pathlib import Path
 
 import bagit
 import pytest
 from PIL import Image
-from typer.testing import CliRunner, Result
 
-from casework.cli import app
 from casework.domain.access import Principal
 from casework.domain.lifecycle import Phase
 from casework.services import cases, documents
 from casework.services.schemas import CaseView
 from casework.store.models import Document
 from casework.store.unit_of_work import Database
+from tests.cli_support import Run, one_error_line
 from tests.factories import make_account, move, new_case
-
-Run = Callable[..., Result]
-ENV = {"COLUMNS": "200", "NO_COLOR": "1"}
 
 
 def _pdf() -> bytes:
@@ -36,25 +31,6 @@ def _pdf() -> bytes:
 
 PDF = _pdf()
 TOMORROW = (dt.datetime.now(dt.UTC).date() + dt.timedelta(days=1)).isoformat()
-
-
-@pytest.fixture
-def cli(db_url: str, db: Database) -> Run:
-    def run(*args: str, expect: int | None = 0) -> Result:
-        result = CliRunner().invoke(app, ["--database-url", db_url, *args], env=ENV)
-        if expect is not None:
-            assert result.exit_code == expect, f"exit {result.exit_code}\nstdout: {result.stdout}\nstderr: {result.stderr}"
-        return result
-
-    return run
-
-
-def _one_error_line(result: Result) -> str:
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("error: "), lines[0]
-    assert "Traceback" not in result.output
-    return lines[0]
 
 
 def closed_case_with_document(db: Database, actor: Principal) -> tuple[CaseView, documents.DocumentView]:
@@ -79,18 +55,18 @@ def test_hold_and_release(cli: Run, db: Database, actor: Principal) -> None:
 
 def test_hold_errors_are_one_line(cli: Run, db: Database, actor: Principal) -> None:
     case, _ = closed_case_with_document(db, actor)
-    assert "reason" in _one_error_line(cli("cases", "hold", case.reference, "--reason", "  ", expect=2))
-    assert "--reason" in _one_error_line(cli("cases", "hold", case.reference, expect=2))
-    assert "not found" in _one_error_line(cli("cases", "hold", "CASE-2026-999999", "--reason", "x", expect=2))
+    assert "reason" in one_error_line(cli("cases", "hold", case.reference, "--reason", "  ", expect=2))
+    assert "--reason" in one_error_line(cli("cases", "hold", case.reference, expect=2))
+    assert "not found" in one_error_line(cli("cases", "hold", "CASE-2026-999999", "--reason", "x", expect=2))
     make_account(db, actor, "wes@example.org", teams=["complaints"])
-    line = _one_error_line(cli("--as", "wes@example.org", "cases", "hold", case.reference, "--reason", "x", expect=2))
+    line = one_error_line(cli("--as", "wes@example.org", "cases", "hold", case.reference, "--reason", "x", expect=2))
     assert "may not" in line
 
 
 @pytest.mark.parametrize("bad", ["2026-13-01", "yesterday", "01/02/2026"])
 def test_bad_dates_exit_2(cli: Run, tmp_path: Path, bad: str) -> None:
-    assert "today: not a date" in _one_error_line(cli("retention", "apply", "--today", bad, expect=2))
-    line = _one_error_line(cli("archive", "--closed-before", bad, "--out", str(tmp_path / "bags"), expect=2))
+    assert "today: not a date" in one_error_line(cli("retention", "apply", "--today", bad, expect=2))
+    line = one_error_line(cli("archive", "--closed-before", bad, "--out", str(tmp_path / "bags"), expect=2))
     assert "closed-before: not a date" in line
     assert not (tmp_path / "bags").exists()
 
@@ -130,4 +106,4 @@ def test_archive_problems_exit_1(cli: Run, db: Database, actor: Principal, tmp_p
 def test_archive_out_must_be_a_directory(cli: Run, tmp_path: Path) -> None:
     target = tmp_path / "file.txt"
     target.write_text("x")
-    assert _one_error_line(cli("archive", "--closed-before", TOMORROW, "--out", str(target), expect=2))
+    assert one_error_line(cli("archive", "--closed-before", TOMORROW, "--out", str(target), expect=2))

@@ -9,22 +9,20 @@ from __future__ import annotations
 import datetime as dt
 import json
 import uuid
-from collections.abc import Callable
 from typing import Any
 
 import pytest
 from sqlalchemy import delete
-from typer.testing import CliRunner, Result
+from typer.testing import CliRunner
 
 from casework.cli import app
 from casework.domain.access import Principal, Role
 from casework.services import notifications, sla
 from casework.store.models import Case, SlaClock
 from casework.store.unit_of_work import Database
+from tests.cli_support import ENV, Run, one_error_line
 from tests.factories import new_case, principal
 
-Run = Callable[..., Result]
-ENV = {"COLUMNS": "200", "NO_COLOR": "1"}
 POLICY = sla.SlaPolicy(phase_hours={"screening": {"P1": 4, "P3": 24}}, resolution_hours={"P1": 24, "P3": 1})
 
 
@@ -34,17 +32,6 @@ def no_policy_resolver(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(sla, "_policy_resolver", None)
 
 
-@pytest.fixture
-def cli(db_url: str, db: Database) -> Run:
-    def run(*args: str, expect: int | None = 0) -> Result:
-        result = CliRunner().invoke(app, ["--database-url", db_url, *args], env=ENV)
-        if expect is not None:
-            assert result.exit_code == expect, f"exit {result.exit_code}\nstdout: {result.stdout}\nstderr: {result.stderr}"
-        return result
-
-    return run
-
-
 def opened(db: Database, who: Principal, *, hours_ago: float, **fields: Any) -> Any:
     start = dt.datetime.now(dt.UTC) - dt.timedelta(hours=hours_ago)
     view = new_case(db, who, opened_at=start, **fields)
@@ -52,12 +39,6 @@ def opened(db: Database, who: Principal, *, hours_ago: float, **fields: Any) -> 
         s.execute(delete(SlaClock).where(SlaClock.case_id == view.id))
         sla.on_case_opened(s, s.get(Case, view.id), POLICY, start)
     return view
-
-
-def one_error_line(result: Result) -> str:
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
-    return lines[0]
 
 
 def test_sla_scan_breaches_and_show(cli: Run, db: Database, actor: Principal) -> None:

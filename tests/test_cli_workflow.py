@@ -5,19 +5,12 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import pytest
-from typer.testing import CliRunner, Result
+from tests.cli_support import Run, one_error_line
 
-from casework.cli import app
-from casework.store.unit_of_work import Database
-
-Run = Callable[..., Result]
-ENV = {"COLUMNS": "200", "NO_COLOR": "1"}
 DEFINITIONS = resources.files("casework.casetypes").joinpath("definitions")
 COMPLAINT = json.dumps({"product": "credit_card", "channel": "email"})
 DETAILS = {
@@ -27,25 +20,6 @@ DETAILS = {
     "wants_compensation": False,
     "regulator_contacted": False,
 }
-
-
-@pytest.fixture
-def cli(db_url: str, db: Database) -> Run:
-    def run(*args: str, expect: int | None = 0) -> Result:
-        result = CliRunner().invoke(app, ["--database-url", db_url, *args], env=ENV)
-        if expect is not None:
-            assert result.exit_code == expect, f"exit {result.exit_code}\nstdout: {result.stdout}\nstderr: {result.stderr}"
-        return result
-
-    return run
-
-
-def _one_error_line(result: Result) -> str:
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("error: "), lines[0]
-    assert "Traceback" not in result.output
-    return lines[0]
 
 
 def _shipped(name: str) -> str:
@@ -98,7 +72,7 @@ def test_validate_reports_each_problem_on_its_own_line(cli: Run, tmp_path: Path)
     assert "1 of 2 files invalid" in result.stderr
 
     missing = cli("casetypes", "validate", str(tmp_path / "nowhere.yaml"), expect=2)
-    assert "no such file" in _one_error_line(missing)
+    assert "no such file" in one_error_line(missing)
 
 
 def test_install_list_show_and_diff(cli: Run, tmp_path: Path) -> None:
@@ -126,11 +100,11 @@ def test_install_list_show_and_diff(cli: Run, tmp_path: Path) -> None:
     assert json.loads(cli("casetypes", "show", "complaint", "--json").stdout)["version"] == 2
 
     broken = _write(tmp_path, "broken.yaml", "key: complaint\nversion: 3\nteams: [x\n")
-    line = _one_error_line(cli("casetypes", "install", str(broken), expect=2))
+    line = one_error_line(cli("casetypes", "install", str(broken), expect=2))
     assert line.startswith("error: source: broken.yaml:") and "invalid YAML" in line
     both = cli("casetypes", "diff", "complaint", "--from", "1", "--to", "2", "--file", str(v2), expect=2)
-    assert "either --to or --file" in _one_error_line(both)
-    assert "not found" in _one_error_line(cli("casetypes", "show", "no_such_type", expect=2))
+    assert "either --to or --file" in one_error_line(both)
+    assert "not found" in one_error_line(cli("casetypes", "show", "no_such_type", expect=2))
 
 
 # ---------------------------------------------------------------- decision tables
@@ -167,11 +141,11 @@ def test_draft_simulate_and_publish_a_table(cli: Run, tmp_path: Path) -> None:
     assert "(retired)" in cli("decisions", "show", "disputed_transaction.risk", "--version", "1").stdout.splitlines()[0]
     assert "atm-withdrawal" in cli("decisions", "show", "disputed_transaction.risk").stdout
     again = cli("decisions", "simulate", "disputed_transaction.risk", "--draft", "2", expect=2)
-    assert "not a draft" in _one_error_line(again)
+    assert "not a draft" in one_error_line(again)
 
     broken = _write(tmp_path, "broken-risk.yaml", source.replace('"> 10000"', '">>> 10000"'))
     wrong = next(i for i, text in enumerate(source.splitlines(), 1) if '"> 10000"' in text)
-    line = _one_error_line(cli("decisions", "draft", "disputed_transaction.risk", str(broken), expect=2))
+    line = one_error_line(cli("decisions", "draft", "disputed_transaction.risk", str(broken), expect=2))
     assert line.startswith(f"error: file: broken-risk.yaml:{wrong}: rules[2].when[1]: "), line
 
 
@@ -190,11 +164,11 @@ def test_run_list_accept_and_override_decisions(cli: Run) -> None:
     assert json.loads(cli("cases", "show", ref, "--json").stdout)["case"]["phase"] == "assessment"
 
     [pending] = [d for d in _decisions(cli, ref) if d["status"] == "pending"]
-    assert "reason" in _one_error_line(cli("decisions", "override", ref, pending["id"], "--set", "action=Call", "--reason", " ", expect=2))
-    assert "outputs.colour" in _one_error_line(
+    assert "reason" in one_error_line(cli("decisions", "override", ref, pending["id"], "--set", "action=Call", "--reason", " ", expect=2))
+    assert "outputs.colour" in one_error_line(
         cli("decisions", "override", ref, pending["id"], "--set", "colour=blue", "--reason", "why not", expect=2)
     )
-    assert "key=value" in _one_error_line(cli("decisions", "override", ref, pending["id"], "--set", "action", "--reason", "x", expect=2))
+    assert "key=value" in one_error_line(cli("decisions", "override", ref, pending["id"], "--set", "action", "--reason", "x", expect=2))
     out = cli("decisions", "override", ref, pending["id"], "--set", "action=Phone the customer", "--reason", "asked for a call").stdout
     assert out.startswith("overridden next_action: complaint.next_action v1 (recommend, overridden): action=Phone the customer")
     listed = cli("decisions", "list", ref).stdout
@@ -202,8 +176,8 @@ def test_run_list_accept_and_override_decisions(cli: Run) -> None:
 
     run = cli("decisions", "run", ref, "risk").stdout
     assert "risk: complaint.risk v1 (automatic, applied): score=" in run
-    assert "not a decision id" in _one_error_line(cli("decisions", "accept", ref, "not-an-id", expect=2))
-    assert "pending" in _one_error_line(cli("decisions", "accept", ref, screening["id"], expect=2))
+    assert "not a decision id" in one_error_line(cli("decisions", "accept", ref, "not-an-id", expect=2))
+    assert "pending" in one_error_line(cli("decisions", "accept", ref, screening["id"], expect=2))
 
 
 # ---------------------------------------------------------------- answers and readiness
@@ -221,11 +195,11 @@ def test_answers_set_show_and_readiness(cli: Run) -> None:
     assert out.stdout.startswith(f"saved complaint_details version 1 on {ref} (missing: raised_before")
 
     stale = cli("answers", "set", ref, "complaint_details", "--data", "{}", "--version", "0", expect=2)
-    assert _one_error_line(stale).startswith("error: version: answers version 0 is stale")
+    assert one_error_line(stale).startswith("error: version: answers version 0 is stale")
     invalid = cli("answers", "set", ref, "complaint_details", "--data", json.dumps({"raised_before": "perhaps"}), expect=2)
-    assert _one_error_line(invalid) == "error: answers.raised_before: must be true or false"
-    assert "not valid JSON" in _one_error_line(cli("answers", "set", ref, "complaint_details", "--data", "{nope", expect=2))
-    assert "no questionnaire" in _one_error_line(cli("answers", "show", ref, "kyc", expect=2))
+    assert one_error_line(invalid) == "error: answers.raised_before: must be true or false"
+    assert "not valid JSON" in one_error_line(cli("answers", "set", ref, "complaint_details", "--data", "{nope", expect=2))
+    assert "no questionnaire" in one_error_line(cli("answers", "show", ref, "kyc", expect=2))
 
     done = cli("answers", "set", ref, "complaint_details", "--data", json.dumps(DETAILS), "--version", "1").stdout
     assert done.strip() == f"saved complaint_details version 2 on {ref} (complete)"

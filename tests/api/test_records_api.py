@@ -173,3 +173,10 @@ def test_the_longest_accepted_values_fit_their_columns(api: TestClient) -> None:
     assert closed.status_code == 200, closed.text
     assert closed.json()["outcome"] == longest_outcome
     assert api.get(base).json()["title"] == long
+
+
+def test_the_length_limit_applies_before_whitespace_is_trimmed(api: TestClient) -> None:
+    """The schema says 300 characters at most: a 301-character name is refused even if trimming would shorten it."""
+    resp = api.post("/api/v1/parties", json={"name": "\t" + "x" * 300})
+    assert resp.status_code == 422, resp.text
+    assert api.post("/api/v1/parties", json={"name": "\t" + "x" * 299}).json()["name"] == "x" * 299

@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from casework.audit.chain import compute_hash
 from casework.domain.access import Principal, Role
-from casework.domain.errors import DomainError, Forbidden, InvalidInput
+from casework.domain.errors import Forbidden, Gone, InvalidInput
 from casework.domain.lifecycle import Phase
 from casework.services import cases, documents, notes, retention
 from casework.services.schemas import CaseView, NoteCreate
@@ -270,8 +270,9 @@ def test_retention_execute_purges_content_keeps_tombstone_and_spares_held_and_sh
 
     # Purged documents are gone from the case (the download refuses), and a second run finds nothing new.
     assert [d.id for d in documents.list_documents(db, actor, old.id)] == []
-    with pytest.raises(DomainError):
+    with pytest.raises(Gone) as gone:
         documents.download_document(db, actor, old.id, purged_doc.id)
+    assert gone.value.status == 410
     again = retention.apply_retention(db, actor, today=today, dry_run=False)
     assert again.purged == [] and again.due == []
 

@@ -103,7 +103,8 @@ def _unexpected(request: Request, exc: Exception) -> JSONResponse:
 
 
 _TITLES = {400: "Bad request", 401: "Unauthorized", 403: "Forbidden", 404: "Not found", 405: "Method not allowed",
-           409: "Conflict", 412: "Precondition failed", 415: "Unsupported media type", 422: "Invalid request"}  # fmt: skip
+           409: "Conflict", 410: "Gone", 412: "Precondition failed", 413: "Payload too large", 415: "Unsupported media type",
+           422: "Invalid request"}  # fmt: skip
 
 
 def install(app: FastAPI) -> None:

@@ -16,7 +16,7 @@ from casework.api.security import SESSION_COOKIE, Who
 from casework.domain.access import Principal, Scope
 from casework.domain.errors import Forbidden
 from casework.services import accounts, auth
-from casework.services.schemas import Clean
+from casework.services.schemas import Clean, raw_length
 from casework.store.unit_of_work import Database
 
 router = APIRouter(prefix="/api/v1/auth", tags=["authentication"])
@@ -25,7 +25,7 @@ router = APIRouter(prefix="/api/v1/auth", tags=["authentication"])
 class LoginRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    email: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=320), Clean]
+    email: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=320), raw_length(320), Clean]
     password: Annotated[str, StringConstraints(min_length=1, max_length=256), Clean]
 
 
@@ -38,7 +38,7 @@ class LoginResult(BaseModel):
 class TokenRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), Clean]
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), raw_length(100), Clean]
     scope: Scope = Scope.READ
     expires_in_days: int | None = Field(default=90, ge=1, le=365)
 

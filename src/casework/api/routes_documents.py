@@ -87,7 +87,7 @@ _BINARY: dict[int | str, dict[str, Any]] = {
 @router.get(
     "/cases/{key}/documents/{document_id}/content",
     response_class=StreamingResponse,
-    responses={**_BINARY, **E},
+    responses={**_BINARY, **E, **responses(410)},
     summary="Download a document's bytes",
 )
 def download_document(key: CaseKey, document_id: uuid.UUID, db: DB, who: Who) -> StreamingResponse:

@@ -18,7 +18,7 @@ from casework.api.deps import DB, etag
 from casework.api.problems import responses
 from casework.api.security import Who
 from casework.services import answers, casetypes, decisions, rulesets, workflow
-from casework.services.schemas import Clean, Command, CustomData, Text2000
+from casework.services.schemas import Clean, Command, CustomData, Text2000, raw_length
 from casework.services.workflow_schemas import (
     AnswersSubmit,
     AnswersVersionView,
@@ -65,7 +65,7 @@ TableVersion = Annotated[int, Path(ge=1, le=MAX_VERSION, description="Version of
 DecisionId = Annotated[uuid.UUID, Path(description="The decision's id (see GET …/decisions)")]
 Point = Annotated[DecisionPoint, Path(description="Decision point bound to a table by the case type")]
 VersionQuery = Annotated[int | None, Query(ge=1, le=MAX_VERSION)]
-Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000), Clean]
+Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000), raw_length(2000), Clean]
 
 
 class DecisionAccept(Command):

@@ -108,6 +108,13 @@ class PayloadTooLarge(DomainError):
     title = "Payload too large"
 
 
+class Gone(DomainError):
+    """The record is kept as a tombstone, but its content was purged under the retention rules."""
+
+    status = 410
+    title = "Gone"
+
+
 class StorageFailure(DomainError):
     """The stored bytes of a record are missing or damaged: an operator must restore them."""
 

@@ -15,12 +15,12 @@ from casework.domain.access import Perm, Principal, Role
 from casework.domain.errors import InvalidInput, NotFound
 from casework.services.auth import hash_password
 from casework.services.common import apply_changes, require
-from casework.services.schemas import Clean, Email, Name
+from casework.services.schemas import Clean, Email, Name, raw_length
 from casework.store.models import Party, Team, TeamMember, User
 from casework.store.types import utcnow
 from casework.store.unit_of_work import Database
 
-TeamName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), Clean]
+TeamName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), raw_length(100), Clean]
 Password = Annotated[str, StringConstraints(strip_whitespace=False, min_length=1, max_length=256), Clean]
 Locale = Annotated[str, StringConstraints(pattern=r"^[a-z]{2}(_[A-Z]{2})?$")]
 

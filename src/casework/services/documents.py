@@ -29,7 +29,7 @@ from casework.casetypes.model import CaseTypeDef, compiled_expression
 from casework.config import max_upload_bytes, storage_dir_for
 from casework.documents.storage import BlobNotFound, BlobStore, TooLarge
 from casework.domain.access import Perm, Principal, Role
-from casework.domain.errors import DomainError, Forbidden, InvalidInput, NotFound, PayloadTooLarge, StorageFailure
+from casework.domain.errors import DomainError, Forbidden, Gone, InvalidInput, NotFound, PayloadTooLarge, StorageFailure
 from casework.services.casetypes import definition_for
 from casework.services.common import load_case, require
 from casework.services.sharing import shared_parts
@@ -264,6 +264,11 @@ def _load_document(s: Session, who: Principal, case: Case, doc_id: uuid.UUID, *,
         stmt = stmt.with_for_update()
     doc = s.scalars(stmt).first()
     if doc is None:
+        purged = s.scalars(
+            select(Document).where(Document.id == doc_id, Document.case_id == case.id, Document.deleted_at.is_not(None))
+        ).first()
+        if purged is not None and (who.can(Perm.DOCUMENT_INTERNAL_READ) or purged.visibility == DocumentVisibility.SHARED.value):
+            raise Gone(f"document {doc_id} was purged on {purged.deleted_at:%Y-%m-%d} under the retention rules", field="document_id")
         raise NotFound(f"document {doc_id} not found on this case", field="document_id")
     return doc
 
@@ -570,7 +575,8 @@ def verify_blobs(db: Database, who: Principal, progress: Callable[[int, int], No
     require(who, Perm.DOCUMENT_VERIFY)
     store = blob_store(db)
     with db.read() as s:
-        rows = s.execute(select(Document.sha256, Document.id).order_by(Document.sha256, Document.id)).all()
+        live = Document.deleted_at.is_(None)  # purged content is gone on purpose
+        rows = s.execute(select(Document.sha256, Document.id).where(live).order_by(Document.sha256, Document.id)).all()
     by_hash: dict[str, list[uuid.UUID]] = {}
     for sha, doc_id in rows:
         by_hash.setdefault(sha, []).append(doc_id)

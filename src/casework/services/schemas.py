@@ -57,20 +57,32 @@ def _bounded(max_length: int, min_length: int = 0) -> StringConstraints:
     return StringConstraints(strip_whitespace=True, min_length=min_length, max_length=max_length)
 
 
+def raw_length(max_length: int) -> BeforeValidator:
+    """The documented maximum applies to the text as sent: stripping must not let 301 characters through a 300 limit."""
+
+    def check(value: Any) -> Any:
+        if isinstance(value, str) and len(value) > max_length:
+            raise ValueError(f"should have at most {max_length} characters")
+        return value
+
+    return BeforeValidator(check)
+
+
 Clean = AfterValidator(_clean_text)
-Title = Annotated[str, _bounded(300, 1), Clean]
-Name = Annotated[str, _bounded(200, 1), Clean]
-LongText = Annotated[str, _bounded(20000), Clean]
-NoteBody = Annotated[str, _bounded(20000, 1), Clean]
-Text50 = Annotated[str, _bounded(50), Clean]
-Text100 = Annotated[str, _bounded(100), Clean]
-Text200 = Annotated[str, _bounded(200), Clean]
-Text300 = Annotated[str, _bounded(300), Clean]
-Text1000 = Annotated[str, _bounded(1000), Clean]
-Text2000 = Annotated[str, _bounded(2000), Clean]
+Title = Annotated[str, _bounded(300, 1), raw_length(300), Clean]
+Name = Annotated[str, _bounded(200, 1), raw_length(200), Clean]
+LongText = Annotated[str, _bounded(20000), raw_length(20000), Clean]
+NoteBody = Annotated[str, _bounded(20000, 1), raw_length(20000), Clean]
+Text50 = Annotated[str, _bounded(50), raw_length(50), Clean]
+Text100 = Annotated[str, _bounded(100), raw_length(100), Clean]
+Text200 = Annotated[str, _bounded(200), raw_length(200), Clean]
+Text300 = Annotated[str, _bounded(300), raw_length(300), Clean]
+Text1000 = Annotated[str, _bounded(1000), raw_length(1000), Clean]
+Text2000 = Annotated[str, _bounded(2000), raw_length(2000), Clean]
 Email = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=3, max_length=320, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$"),
+    raw_length(320),
     AfterValidator(_clean_text),
 ]
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
