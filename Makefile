@@ -39,6 +39,7 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/cases.py
 	$(BIN)/python bench/decisions.py
+	$(BIN)/python bench/documents.py
 	$(BIN)/python bench/documents_checks.py
 	$(BIN)/python bench/documents_twoddoc.py
 
