@@ -252,9 +252,19 @@ def _shipped_tables() -> tuple[DecisionTable, ...]:
 
 
 @functools.cache
-def _shipped_case_types() -> tuple[CaseTypeDef, ...]:
+def _shipped_case_type_files() -> tuple[tuple[CaseTypeDef, str, str], ...]:
     known = {t.name for t in _shipped_tables()}
-    return tuple(load_case_type_text(text, filename=name, known_tables=known) for name, text in _definition_files("definitions"))
+    files = _definition_files("definitions")
+    return tuple((load_case_type_text(text, filename=name, known_tables=known), name, text) for name, text in files)
+
+
+def _shipped_case_types() -> tuple[CaseTypeDef, ...]:
+    return tuple(defn for defn, _name, _text in _shipped_case_type_files())
+
+
+def shipped_case_type_files() -> list[tuple[CaseTypeDef, str, str]]:
+    """Each bundled case type with its file name and YAML text (installing one stores its text too)."""
+    return list(_shipped_case_type_files())
 
 
 def shipped_tables() -> list[DecisionTable]:

@@ -6,11 +6,9 @@ can be cached for the life of the process by (key, version, checksum).
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 import uuid
-from importlib import resources
 from typing import Any
 
 from sqlalchemy import func, select
@@ -18,7 +16,13 @@ from sqlalchemy.orm import Session
 
 from casework.audit import log as audit
 from casework.casetypes.diff import diff_definitions, format_diff
-from casework.casetypes.loader import CaseTypeError, definition_from_dict, load_case_type_text, validate_case_type_text
+from casework.casetypes.loader import (
+    CaseTypeError,
+    definition_from_dict,
+    load_case_type_text,
+    shipped_case_type_files,
+    validate_case_type_text,
+)
 from casework.casetypes.model import CaseTypeDef
 from casework.domain.access import Perm, Principal
 from casework.domain.errors import DomainError, InvalidInput, NotFound
@@ -35,27 +39,26 @@ from casework.services.workflow_schemas import (
 from casework.store.models import CaseTypeVersion
 from casework.store.unit_of_work import Database
 
-DEFINITIONS = "definitions"
-
 
 def _checksum(definition: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(definition, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
 
-@functools.cache
 def shipped_sources() -> dict[str, str]:
     """The YAML text of each case type shipped with casework, by file name."""
-    folder = resources.files("casework.casetypes").joinpath(DEFINITIONS)
-    return {item.name: item.read_text(encoding="utf-8") for item in folder.iterdir() if item.name.endswith(".yaml")}
+    return {name: text for _defn, name, text in shipped_case_type_files()}
 
 
-@functools.cache
-def _parsed(key: str, version: int, checksum: str, definition_json: str) -> CaseTypeDef:
-    return definition_from_dict(json.loads(definition_json))
+#: Parsed definitions by (key, version, checksum): installed versions never change, so each is parsed once.
+_DEFINITIONS: dict[tuple[str, int, str], CaseTypeDef] = {}
 
 
 def definition_of(row: CaseTypeVersion) -> CaseTypeDef:
-    return _parsed(row.key, row.version, row.checksum, json.dumps(row.definition, sort_keys=True))
+    cache_key = (row.key, row.version, row.checksum)
+    found = _DEFINITIONS.get(cache_key)
+    if found is None:
+        found = _DEFINITIONS[cache_key] = definition_from_dict(row.definition)
+    return found
 
 
 def _problem(err: CaseTypeError) -> DefinitionProblem:
@@ -99,8 +102,7 @@ def install_shipped_in(s: Session, who_id: uuid.UUID | None = None, only: str | 
 
     rulesets.install_shipped_tables_in(s, who_id)
     done = []
-    for name, text in sorted(shipped_sources().items()):
-        defn = load_case_type_text(text, filename=name)
+    for defn, _name, text in shipped_case_type_files():
         if only is not None and defn.key != only:
             continue
         present = s.scalars(select(CaseTypeVersion.id).where(CaseTypeVersion.key == defn.key)).first()
@@ -124,7 +126,7 @@ def latest_row(s: Session, key: str) -> CaseTypeVersion:
     stmt = select(CaseTypeVersion).where(CaseTypeVersion.key == key).order_by(CaseTypeVersion.version.desc()).limit(1)
     row = s.scalars(stmt).first()
     if row is None:
-        shipped = {load_case_type_text(t, filename=n).key for n, t in shipped_sources().items()}
+        shipped = {defn.key for defn, _name, _text in shipped_case_type_files()}
         if key in shipped:
             install_shipped_in(s, None, only=key)
             row = s.scalars(stmt).first()
