@@ -134,3 +134,18 @@ def audit_count(db: Database, case_id: uuid.UUID | None = None, *, reads: bool =
         if not reads:
             stmt = stmt.where(AuditEntry.action.not_like(ACCESS + "%"))
         return int(s.execute(stmt).scalar_one())
+
+
+def opened_under(db: Database, who: Principal, policy: Any, *, hours_ago: float, **fields: Any) -> CaseView:
+    """A case opened ``hours_ago`` hours ago whose SLA clocks come from ``policy`` rather than its case type."""
+    from sqlalchemy import delete
+
+    from casework.services import sla
+    from casework.store.models import Case, SlaClock
+
+    start = dt.datetime.now(dt.UTC) - dt.timedelta(hours=hours_ago)
+    view = new_case(db, who, opened_at=start, **fields)
+    with db.write() as s:
+        s.execute(delete(SlaClock).where(SlaClock.case_id == view.id))
+        sla.on_case_opened(s, s.get(Case, view.id), policy, start)
+    return view

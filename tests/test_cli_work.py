@@ -12,16 +12,14 @@ import uuid
 from typing import Any
 
 import pytest
-from sqlalchemy import delete
 from typer.testing import CliRunner
 
 from casework.cli import app
 from casework.domain.access import Principal, Role
 from casework.services import notifications, sla
-from casework.store.models import Case, SlaClock
 from casework.store.unit_of_work import Database
 from tests.cli_support import ENV, Run, one_error_line
-from tests.factories import new_case, principal
+from tests.factories import new_case, opened_under, principal
 
 POLICY = sla.SlaPolicy(phase_hours={"screening": {"P1": 4, "P3": 24}}, resolution_hours={"P1": 24, "P3": 1})
 
@@ -32,18 +30,9 @@ def no_policy_resolver(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(sla, "_policy_resolver", None)
 
 
-def opened(db: Database, who: Principal, *, hours_ago: float, **fields: Any) -> Any:
-    start = dt.datetime.now(dt.UTC) - dt.timedelta(hours=hours_ago)
-    view = new_case(db, who, opened_at=start, **fields)
-    with db.write() as s:
-        s.execute(delete(SlaClock).where(SlaClock.case_id == view.id))
-        sla.on_case_opened(s, s.get(Case, view.id), POLICY, start)
-    return view
-
-
 def test_sla_scan_breaches_and_show(cli: Run, db: Database, actor: Principal) -> None:
     principal(db, actor, "sue@example.org", Role.SUPERVISOR, teams=["fraud"])
-    case = opened(db, actor, hours_ago=2, priority="P3", team="fraud")  # resolution (1 h) missed
+    case = opened_under(db, actor, POLICY, hours_ago=2, priority="P3", team="fraud")  # resolution (1 h) missed
     assert cli("sla", "breaches").stdout.strip() == "no SLA breaches"
 
     assert cli("sla", "scan").stdout.strip() == "SLA scan: 0 warned, 1 breached, 1 escalated"
@@ -72,9 +61,9 @@ def test_sla_breaches_is_refused_to_workers(cli: Run, db: Database, actor: Princ
 def test_queue_is_mine_by_default_and_by_team_on_request(cli: Run, db: Database, actor: Principal) -> None:
     will = principal(db, actor, "will@example.org", teams=["fraud"])
     principal(db, actor, "olga@example.org", teams=["kyc"])
-    low = opened(db, actor, hours_ago=1, priority="P3", team="fraud", assignee_id=will.user_id, title="Low priority")
-    urgent = opened(db, actor, hours_ago=1, priority="P1", team="fraud", assignee_id=will.user_id, title="Urgent one")
-    team_only = opened(db, actor, hours_ago=1, priority="P1", team="fraud", title="Team case")
+    low = opened_under(db, actor, POLICY, hours_ago=1, priority="P3", team="fraud", assignee_id=will.user_id, title="Low priority")
+    urgent = opened_under(db, actor, POLICY, hours_ago=1, priority="P1", team="fraud", assignee_id=will.user_id, title="Urgent one")
+    team_only = opened_under(db, actor, POLICY, hours_ago=1, priority="P1", team="fraud", title="Team case")
 
     mine = json.loads(cli("--as", "will@example.org", "queue", "--json").stdout)
     assert [i["reference"] for i in mine] == [urgent.reference, low.reference]
@@ -109,7 +98,7 @@ def test_notifications_of_the_acting_account(cli: Run, db: Database, actor: Prin
 
 def test_events_for_administrators_only(cli: Run, db: Database, actor: Principal) -> None:
     principal(db, actor, "sue@example.org", Role.SUPERVISOR, teams=["fraud"])
-    case = opened(db, actor, hours_ago=2, priority="P3", team="fraud")
+    case = opened_under(db, actor, POLICY, hours_ago=2, priority="P3", team="fraud")
 
     def sla_events(*args: str) -> list[dict[str, Any]]:
         return [e for e in json.loads(cli("events", "--json", "--limit", "1000", *args).stdout) if e["topic"].startswith("case.sla")]

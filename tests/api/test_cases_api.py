@@ -9,24 +9,10 @@ import pytest
 from fastapi.testclient import TestClient
 from httpx import Response
 
+from tests.api.problems import problem
 from tests.factories import case_body
 
-PROBLEM = "application/problem+json"
 CASES = "/api/v1/cases"
-
-
-def problem(resp: Response, status: int, field: str | None = None) -> dict[str, Any]:
-    """Assert an RFC 9457 problem report with this status (and offending field) and return it."""
-    assert resp.status_code == status, resp.text
-    assert resp.headers["content-type"] == PROBLEM
-    body: dict[str, Any] = resp.json()
-    assert body["status"] == status
-    assert body["title"] and body["detail"]
-    assert body["type"] == "about:blank"
-    assert body["instance"] == resp.request.url.path
-    if field is not None:
-        assert body["field"] == field, body
-    return body
 
 
 def create(api: TestClient, **fields: Any) -> dict[str, Any]:

@@ -13,27 +13,12 @@ from httpx import Response
 from casework.domain.access import Role
 from casework.services import accounts, auth, users
 from casework.store.unit_of_work import Database
+from tests.api.problems import ok, problem
 
-PROBLEM = "application/problem+json"
 V1 = "/api/v1"
 SHIPPED = {"complaint", "support_ticket", "onboarding", "disputed_transaction"}
 COMPLAINT_DATA = {"product": "credit_card", "channel": "email"}
 SCREENING_SLA = "screening: {P1: 4, P2: 8, P3: 24, P4: 48}"
-
-
-def problem(resp: Response, status: int, field: str | None = None) -> dict[str, Any]:
-    assert resp.status_code == status, resp.text
-    assert resp.headers["content-type"] == PROBLEM
-    body: dict[str, Any] = resp.json()
-    assert body["status"] == status and body["detail"]
-    if field is not None:
-        assert body["field"] == field, body
-    return body
-
-
-def ok(resp: Response, status: int = 200) -> Any:
-    assert resp.status_code == status, resp.text
-    return resp.json()
 
 
 def open_case(api: TestClient, case_type: str = "complaint", data: dict[str, Any] | None = None, **extra: Any) -> dict[str, Any]:

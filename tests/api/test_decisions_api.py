@@ -7,9 +7,9 @@ import copy
 from typing import Any
 
 from fastapi.testclient import TestClient
-from httpx import Response
 
-PROBLEM = "application/problem+json"
+from tests.api.problems import ok, problem
+
 V1 = "/api/v1"
 RISK = "disputed_transaction.risk"
 
@@ -27,20 +27,6 @@ SMALL_CARD_CHARGE = {"transaction_kind": "card_charge", "amount": 120, "currency
 #: Answers to hidden questions (card_in_possession for a transfer) are dropped, so one set fits every kind.
 DISPUTE_DETAILS = {"recognises": "not_at_all", "card_in_possession": True, "shared_credentials": False, "contacted_by_fraudster": False}
 COMPLAINT_DATA = {"product": "credit_card", "channel": "email"}
-
-
-def problem(resp: Response, status: int, field: str | None = None) -> dict[str, Any]:
-    assert resp.status_code == status, resp.text
-    assert resp.headers["content-type"] == PROBLEM
-    body: dict[str, Any] = resp.json()
-    if field is not None:
-        assert body["field"] == field, body
-    return body
-
-
-def ok(resp: Response, status: int = 200) -> Any:
-    assert resp.status_code == status, resp.text
-    return resp.json()
 
 
 def open_case(api: TestClient, case_type: str, data: dict[str, Any], title: str = "Disputed payment") -> dict[str, Any]:

@@ -9,14 +9,12 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import delete
 
 from casework.domain.access import Principal, Role, Scope
 from casework.services import notifications, sla, users
 from casework.services.sla import MilestonePolicy, SlaPolicy
-from casework.store.models import Case, SlaClock
 from casework.store.unit_of_work import Database
-from tests.factories import new_case, principal
+from tests.factories import opened_under, principal
 
 H = dt.timedelta(hours=1)
 POLICY = SlaPolicy(
@@ -34,16 +32,6 @@ def no_policy_resolver(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(sla, "_policy_resolver", None)
 
 
-def opened(db: Database, who: Principal, *, hours_ago: float, **fields: Any) -> Any:
-    """A case whose clocks (from POLICY) started ``hours_ago`` hours before now."""
-    start = dt.datetime.now(dt.UTC) - dt.timedelta(hours=hours_ago)
-    view = new_case(db, who, opened_at=start, **fields)
-    with db.write() as s:
-        s.execute(delete(SlaClock).where(SlaClock.case_id == view.id))
-        sla.on_case_opened(s, s.get(Case, view.id), POLICY, start)
-    return view
-
-
 def problem(resp: Any, status: int) -> dict[str, Any]:
     assert resp.status_code == status, resp.text
     assert resp.headers["content-type"].startswith("application/problem+json")
@@ -53,10 +41,10 @@ def problem(resp: Any, status: int) -> dict[str, Any]:
 
 def test_queue_lists_my_open_cases_most_urgent_first(db: Database, actor: Principal, client_for: Client) -> None:
     will = principal(db, actor, "will@example.org", teams=["fraud"])
-    low = opened(db, actor, hours_ago=1, priority="P3", assignee_id=will.user_id, team="fraud", title="Low")
-    late = opened(db, actor, hours_ago=30, priority="P1", assignee_id=will.user_id, team="fraud", title="Late")
-    fresh = opened(db, actor, hours_ago=1, priority="P1", assignee_id=will.user_id, team="fraud", title="Fresh")
-    opened(db, actor, hours_ago=1, priority="P1", team="fraud", title="Not mine")
+    low = opened_under(db, actor, POLICY, hours_ago=1, priority="P3", assignee_id=will.user_id, team="fraud", title="Low")
+    late = opened_under(db, actor, POLICY, hours_ago=30, priority="P1", assignee_id=will.user_id, team="fraud", title="Late")
+    fresh = opened_under(db, actor, POLICY, hours_ago=1, priority="P1", assignee_id=will.user_id, team="fraud", title="Fresh")
+    opened_under(db, actor, POLICY, hours_ago=1, priority="P1", team="fraud", title="Not mine")
     client = client_for(will)
     items = client.get("/api/v1/queue").json()
     assert [i["id"] for i in items] == [str(late.id), str(fresh.id), str(low.id)]
@@ -93,7 +81,9 @@ def test_scan_then_clocks_breaches_notifications_and_events(db: Database, actor:
     sue = principal(db, actor, "sue@example.org", Role.SUPERVISOR, teams=["fraud"])
     will = principal(db, actor, "will@example.org", teams=["fraud"])
     olga = principal(db, actor, "olga@example.org", teams=["kyc"])
-    case = opened(db, actor, hours_ago=13, priority="P3", team="fraud", assignee_id=will.user_id)  # the 12 h milestone is missed
+    case = opened_under(
+        db, actor, POLICY, hours_ago=13, priority="P3", team="fraud", assignee_id=will.user_id
+    )  # the 12 h milestone is missed
 
     problem(client_for(sue).post("/api/v1/sla/scan"), 403)
     problem(client_for(users.system_principal(db), Scope.READ).post("/api/v1/sla/scan"), 403)
