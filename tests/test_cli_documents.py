@@ -33,6 +33,7 @@ def test_upload_list_checklist_request(cli: Run, db: Database, tmp_path: Path) -
     assert {r["kind"]: (r["state"], r["requested"]) for r in rows} == {
         "identity_document": ("received", False),
         "proof_of_address": ("missing", True),
+        "bank_details": ("missing", False),  # onboarding version 2, optional
     }
 
 

@@ -1025,3 +1025,7 @@ from casework import cli_mail  # noqa: E402, F401
 # Commands for keeping records (archive, retention apply, cases hold) live in their own module,
 # which registers them on `app` and `cases_app`; imported last, like cli_work.
 from casework import cli_retention  # noqa: E402, F401
+
+# isort: split
+# The 2D-Doc trust store (trust add|list|revoke) lives in its own module, registered on `app` like cli_documents.
+from casework import cli_trust  # noqa: E402, F401

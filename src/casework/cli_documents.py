@@ -150,6 +150,61 @@ def documents_review(
     typer.echo(f"document {view.id} is now {view.status.value}")
 
 
+@documents_app.command("check")
+def documents_check(
+    ctx: typer.Context,
+    case: CaseRef,
+    document: Annotated[str, typer.Argument(metavar="DOCUMENT_ID", help="The document's id.", show_default=False)],
+    as_json: JsonFlag = False,
+) -> None:
+    """Run the kind's automated checks now (MRZ, IBAN, 2D-Doc), replacing earlier automatic results."""
+    from casework.services.document_checks import STAGE, run_document_checks
+
+    state = _state(ctx)
+    try:
+        doc_id = uuid.UUID(document)
+    except ValueError:
+        raise InvalidInput(f"not a document id: {document!r}", field="document") from None
+    view = run_document_checks(state.db, state.who, case, doc_id)
+    if as_json:
+        _print_json(view)
+        return
+    results = [c for c in view.checks if c.get("stage") == STAGE]
+    if not results:
+        typer.echo(f"document {view.id} ({view.kind}): its kind has no automated checks; it is {view.status.value}")
+        return
+    t = _table("Check", "Outcome", "Message")
+    for c in results:
+        outcome = str(c.get("outcome"))
+        t.add_row(_t(c.get("check")), _t(outcome, {"pass": "green", "fail": "red"}.get(outcome, "yellow")), _t(c.get("message")))
+    state.console.print(t)
+    typer.echo(f"document {view.id} is {view.status.value} (authenticity score {view.authenticity_score})")
+
+
+@documents_app.command("review-queue")
+def documents_review_queue(
+    ctx: typer.Context,
+    limit: Annotated[int, typer.Option("--limit", min=1, max=500, help="At most this many.")] = 100,
+    as_json: JsonFlag = False,
+) -> None:
+    """Documents waiting for a person's review on the cases you see, oldest first."""
+    from casework.services.document_checks import review_queue
+
+    state = _state(ctx)
+    found = review_queue(state.db, state.who, limit=limit)
+    if as_json:
+        _print_json(_dump(found))
+        return
+    if not found:
+        typer.echo("no documents waiting for review")
+        return
+    t = _table("Id", "Case", "Kind", "Name", "Score", "Uploaded")
+    for d in found:
+        score = "" if d.authenticity_score is None else str(d.authenticity_score)
+        t.add_row(_t(str(d.id)), _t(str(d.case_id)), _t(d.kind), _t(d.original_name), score, _when(d.uploaded_at))
+    state.console.print(t)
+
+
 @documents_app.command("verify")
 def documents_verify(ctx: typer.Context, as_json: JsonFlag = False) -> None:
     """Re-hash every stored file against its SHA-256; exit 1 naming the missing or altered ones."""

@@ -15,7 +15,7 @@ the risk tables (recommendations accepted where the type asks for a person); pla
 the type's templates and every task finished before implementation ends; closings with one of
 the type's outcomes. Some cases arrive through the online channels and are routed by the
 routing table. A case stops early, and waits in its phase, when the only criteria it misses are
-ones the services cannot meet yet (received documents: documents cannot be recorded yet).
+ones the demo does not meet (validated documents: the demo uploads none, so onboarding cases wait in assessment).
 What the cases say (scenarios, names, texts) lives in :mod:`casework.demo_data`.
 
 The demo creates accounts people can sign in with, all with the password ``DEMO_PASSWORD``:
@@ -661,7 +661,7 @@ class _Loader:
             try:
                 view = self.move(c, to_phase, reason, outcome)
             except CriteriaNotMet as exc:
-                # Only what the services cannot record yet (received documents) may hold a case back.
+                # Only what the demo does not do (upload and validate documents) may hold a case back.
                 if not all(message.startswith("documents not received") for message in exc.unmet):
                     raise
                 return

@@ -31,12 +31,14 @@ from casework.services import (
     plans,
     rulesets,
     sharing,
+    trust,
     users,
 )
 from casework.services import notifications as notifications_service
 from casework.services.schemas import CaseCreate, CasePartyLink, GoalCreate, NoteCreate, PartyCreate, TaskCreate
 from casework.services.workflow_schemas import DecisionPoint, DraftCreate
 from casework.store.unit_of_work import Database
+from tests.documents.twoddoc_factory import Authority
 
 ADMIN, SUPERVISOR, WORKER, OUTSIDER, AUDITOR, CUSTOMER, THIRD, READER, ANON = (
     "admin", "supervisor", "worker", "outsider", "auditor", "customer", "third_party", "worker_read_token", "anonymous",
@@ -51,6 +53,9 @@ SEES_A = STAFF | {CUSTOMER, THIRD}
 CONFIG_READERS = STAFF | {OUTSIDER}
 COMPLAINT_DATA = {"product": "credit_card", "channel": "email"}
 COMPLAINT_V2 = casetypes.shipped_sources()["complaint.yaml"].replace("\nversion: 1\n", "\nversion: 2\n", 1)
+#: Certificates for the trust store: one seeded (then revoked), one added.
+SEEDED_CA_PEM = Authority(ca_id="FR01").pem().decode("ascii")
+OTHER_CA_PEM = Authority(ca_id="FR02").pem().decode("ascii")
 RISK_TABLE = resources.files("casework.casetypes").joinpath("definitions/tables/complaint.risk.yaml").read_text(encoding="utf-8")
 
 
@@ -185,7 +190,13 @@ RULES: list[Rule] = [
     r("GET", "/cases/{key}/documents/{document_id}", SEES_A, on_case=True),
     r("GET", "/cases/{key}/documents/{document_id}/content", SEES_A, on_case=True),
     r("GET", "/cases/{key}/checklist", SEES_A, on_case=True),
+    r("POST", "/cases/{key}/documents/{document_id}/checks", STAFF_WRITERS, on_case=True),
+    r("GET", "/documents/review", STAFF | {OUTSIDER}),
     r("POST", "/cases/{key}/documents/{document_id}/review", STAFF_WRITERS, lambda w: {"decision": "validate"}, on_case=True),
+    # The 2D-Doc trust store (routes_trust): administrators only.
+    r("GET", "/admin/trust/certificates", {ADMIN}),
+    r("POST", "/admin/trust/certificates", {ADMIN}, lambda w: {"label": "Second CA", "certificate": OTHER_CA_PEM}, ok=201),
+    r("DELETE", "/admin/trust/certificates/{certificate_id}", {ADMIN}),
     r(
         "POST",
         "/cases/{key}/document-requests",
@@ -241,7 +252,9 @@ def build_world(db: Database) -> tuple[World, dict[str, Principal]]:
     document = documents.upload_document(
         db, admin, case.id, kind="customer_evidence", filename="statement.txt", stream=[b"Card statement"], visibility="shared"
     )
+    certificate = trust.add_certificate(db, admin, SEEDED_CA_PEM, "Seeded CA")
     ids = {
+        "certificate_id": str(certificate.id),
         "key": str(case.id),
         "goal_id": str(goal.id),
         "task_id": str(task.id),

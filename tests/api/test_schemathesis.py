@@ -25,7 +25,7 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from casework.api.app import create_app
 from casework.domain.access import Role, Scope
-from casework.services import accounts, auth, cases, decisions, documents, notes, parties, plans, rulesets, users
+from casework.services import accounts, auth, cases, decisions, documents, notes, parties, plans, rulesets, trust, users
 from casework.services.schemas import (
     CaseCreate,
     CasePartyLink,
@@ -37,6 +37,7 @@ from casework.services.schemas import (
 )
 from casework.store.models import ApiToken
 from casework.store.unit_of_work import Database
+from tests.documents.twoddoc_factory import Authority
 from tests.factories import CASE_DATA
 
 # HTTP servers ignore request headers they do not know (proxies and clients add plenty), and
@@ -146,6 +147,7 @@ def seeded_app(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) 
         link_id=link_ids,
         document_id=document_ids,
         party_id=[str(person.id), str(firm.id)],
+        certificate_id=[str(trust.add_certificate(db, actor, Authority().pem(), "Seeded CA").id)],
     )
     placeholder = APP.state.db
     APP.state.db = db

@@ -77,7 +77,7 @@ def test_every_shipped_definition_loads_and_references_only_shipped_tables() -> 
     assert [d.key for d in defs] == ["complaint", "support_ticket", "onboarding", "disputed_transaction"]
     tables = {t.name for t in shipped_tables()}
     for defn in defs:
-        assert defn.version == 1
+        assert defn.version == (2 if defn.key == "onboarding" else 1)  # onboarding v2: automated document checks
         assert set(defn.decisions) == {"screening", "risk", "routing", "next_action"}
         assert {b.table for b in defn.decisions.values()} <= tables
         assert defn.teams, defn.key
@@ -294,3 +294,34 @@ def test_aliases_are_refused_so_a_small_text_cannot_expand_to_gigabytes() -> Non
     bomb = 'a: &a ["x", "x"]\nb: &b [*a, *a]\nc: [*b, *b]\n'
     errors = validate_case_type_text(bomb, filename="bomb.yaml")
     assert len(errors) == 1 and "aliases" in errors[0].message and errors[0].line == 2
+
+
+# ---------------------------------------------------------------- automated document checks
+
+
+def _with_documents(*lines: str) -> str:
+    return sample() + "documents:\n" + "".join(f"{line}\n" for line in lines)
+
+
+def test_document_checks_and_auto_validation_load() -> None:
+    text = _with_documents(
+        "  - {kind: id_card, title: ID, checks: [mrz], auto_validate: true}", "  - {kind: bill, title: Bill, checks: [twoddoc]}"
+    )
+    defn = load_case_type_text(text, filename="sample.yaml", known_tables=TABLES)
+    assert [(d.kind, d.checks, d.auto_validate) for d in defn.documents] == [("id_card", ["mrz"], True), ("bill", ["twoddoc"], False)]
+
+
+def test_four_eyes_kind_cannot_auto_validate() -> None:
+    err = first_error(_with_documents("  - {kind: id_card, title: ID, four_eyes: true, checks: [mrz], auto_validate: true}"))
+    assert err.field == "documents[0].auto_validate" and err.line == 29
+    assert "four_eyes" in err.message and "auto_validate" in err.message
+
+
+def test_unknown_document_check_is_refused() -> None:
+    err = first_error(_with_documents("  - {kind: id_card, title: ID, checks: [selfie]}"))
+    assert err.field.startswith("documents[0].checks") and err.line == 29
+
+
+def test_auto_validate_needs_a_check() -> None:
+    err = first_error(_with_documents("  - {kind: id_card, title: ID, auto_validate: true}"))
+    assert err.field == "documents[0].auto_validate" and "checks" in err.message

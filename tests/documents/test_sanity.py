@@ -221,11 +221,25 @@ def test_small_image_fails_with_its_resolution():
     assert ok["image_resolution"].outcome is Outcome.PASS
 
 
-def test_heic_is_recognised_but_not_inspected():
+def test_heic_header_that_cannot_be_decoded_goes_to_a_person():
     heic = b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic" + b"\x00" * 100
     results = by_check(check_file(heic, declared_kind=None, declared_mime="image/heic", filename="IMG_0001.HEIC"))
     assert results["file_type"].outcome is Outcome.PASS
     assert results["image_structure"].outcome is Outcome.UNKNOWN
+
+
+def test_heic_phone_photo_is_decoded_and_measured():
+    photo = blank_page(1240, 1754, "HEIF", quality=60)
+    assert detect_type(photo) == "image/heic"
+    results = by_check(check_file(photo, declared_kind="proof_of_address", declared_mime="image/heic", filename="IMG_0002.HEIC"))
+    assert results["image_structure"].outcome is Outcome.PASS, results["image_structure"].message
+    assert results["image_structure"].details["width"] == 1240 and results["image_structure"].details["format"] == "HEIF"
+    assert results["image_resolution"].outcome is Outcome.PASS
+
+
+def test_tiny_heic_is_too_small_to_read():
+    results = by_check(check_file(blank_page(300, 200, "HEIF"), declared_kind=None, declared_mime="image/heic", filename="x.heic"))
+    assert results["image_resolution"].outcome is Outcome.FAIL
 
 
 def test_zip_bomb_is_refused_from_the_central_directory():

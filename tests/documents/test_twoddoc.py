@@ -180,6 +180,22 @@ def test_photo_like_image_still_decodes(signer: Signer, trust: TrustStore) -> No
     ]
 
 
+@pytest.mark.parametrize("fmt", ["TIFF", "HEIF"])
+def test_multi_page_tiff_scan_and_heic_photo_decode(fmt: str, signer: Signer, trust: TrustStore) -> None:
+    payload = signer.encode(doc_type="01", fields=PROOF_OF_ADDRESS_FIELDS)
+    code = Image.open(io.BytesIO(render_datamatrix(payload, scale=4))).convert("RGB")
+    page = Image.new("RGB", (1240, 1754), "white")
+    page.paste(code, (900, 80))
+    buf = io.BytesIO()
+    if fmt == "TIFF":  # a scanner's multi-page TIFF: the code is on the first page
+        page.save(buf, "TIFF", save_all=True, append_images=[Image.new("RGB", (1240, 1754), "white")], compression="tiff_lzw")
+    else:
+        page.save(buf, "HEIF", quality=90)
+    assert decode_datamatrix(buf.getvalue()) == [payload]
+    results = check_2ddoc_image(buf.getvalue(), trust, today=TODAY)
+    assert [(r.check, r.outcome) for r in results][:2] == [("2ddoc_decode", Outcome.PASS), ("2ddoc_signature", Outcome.PASS)]
+
+
 # --------------------------------------------------------------------------- verification failures
 
 

@@ -227,8 +227,10 @@ def test_download_is_audited(db: Database, actor: Principal, people: dict) -> No
 def test_checklist_follows_the_case_type_and_requests(db: Database, actor: Principal) -> None:
     case = new_case(db, actor, case_type="onboarding", custom_data={"customer_type": "organisation"})
     items = {i.kind: i for i in documents.checklist(db, actor, case.id)}
-    assert list(items) == ["identity_document", "proof_of_address", "company_registration"]  # PEP evidence does not apply
-    assert all(i.state is ChecklistState.MISSING and i.required and not i.requested for i in items.values())
+    # PEP evidence does not apply; bank details are optional (onboarding version 2).
+    assert list(items) == ["identity_document", "proof_of_address", "bank_details", "company_registration"]
+    assert [k for k, i in items.items() if not i.required] == ["bank_details"]
+    assert all(i.state is ChecklistState.MISSING and not i.requested for i in items.values())
     req = documents.request_document(db, actor, case.id, "proof_of_address", "The bill sent is older than three months")
     assert req.fulfilled_at is None
     events = notifications.list_events(db, actor)

@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from casework.audit.chain import compute_hash
 from casework.domain.access import Principal, Role
-from casework.domain.errors import Forbidden, Gone, InvalidInput
+from casework.domain.errors import DomainError, Forbidden, Gone, InvalidInput
 from casework.domain.lifecycle import Phase
 from casework.services import cases, documents, notes, retention
 from casework.services.schemas import CaseView, NoteCreate
@@ -259,6 +259,10 @@ def test_retention_execute_purges_content_keeps_tombstone_and_spares_held_and_sh
 
     row = doc_row(db, purged_doc.id)
     assert row.deleted_at is not None and row.sha256 == purged_doc.sha256 and row.original_name == "evidence.pdf"
+    # The check results lose what the document said (messages and details) but keep how they came out.
+    assert row.checks and all(set(c) == {"check", "outcome", "purged"} for c in row.checks), row.checks
+    assert {c["check"] for c in row.checks} >= {"file_type", "pdf_structure"}
+    assert "details" not in str(row.checks) and "message" not in str(row.checks)
     assert not store.exists(purged_doc.sha256)
     assert store.exists(shared_doc.sha256) and doc_row(db, live_copy.id).deleted_at is None
     assert doc_row(db, held_doc.id).deleted_at is None and store.exists(held_doc.sha256)
@@ -275,6 +279,13 @@ def test_retention_execute_purges_content_keeps_tombstone_and_spares_held_and_sh
     assert gone.value.status == 410
     again = retention.apply_retention(db, actor, today=today, dry_run=False)
     assert again.purged == [] and again.due == []
+
+    # The tombstone does not stop the same file from being sent again once the case is reopened.
+    reopened = move(db, actor, cases.get_case(db, actor, old.id), Phase.SCREENING, reason="customer came back")
+    resent = upload(db, actor, reopened, PDF)
+    assert resent.id != purged_doc.id and resent.sha256 == purged_doc.sha256 and store.exists(resent.sha256)
+    with pytest.raises(DomainError, match="already on the case"):
+        upload(db, actor, reopened, PDF)
 
     # Once the hold is released, the held documents go too.
     retention.set_legal_hold(db, actor, held_case.reference, False, "inquiry closed")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
-from fastapi.responses import RedirectResponse
 
 from casework import __version__
 from casework.api import (
@@ -14,6 +13,7 @@ from casework.api import (
     routes_documents,
     routes_oidc,
     routes_records,
+    routes_trust,
     routes_work,
     routes_workflow,
 )
@@ -35,11 +35,12 @@ def create_app(db: Database | None = None) -> FastAPI:
         app.include_router(router)
     app.include_router(routes_work.router)
     app.include_router(routes_documents.router)
+    app.include_router(routes_trust.router)
     app.add_middleware(routes_documents.UploadLimit)
 
-    @app.get("/", include_in_schema=False)
-    def root() -> RedirectResponse:
-        return RedirectResponse("/docs")
+    from casework import web
+
+    web.install(app)
 
     # Make the Problem schema part of the OpenAPI components so responses can reference it.
     original = app.openapi

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, File, Form, Path, UploadFile, status
+from fastapi import APIRouter, File, Form, Path, Query, UploadFile, status
 from fastapi.responses import StreamingResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -15,7 +15,7 @@ from casework.api.deps import DB, IfMatch
 from casework.api.problems import problem_response, responses
 from casework.api.security import Who
 from casework.config import max_upload_bytes
-from casework.services import documents
+from casework.services import document_checks, documents
 from casework.services.documents import (
     ChecklistItem,
     DocumentRequestCreate,
@@ -107,6 +107,18 @@ def download_document(key: CaseKey, document_id: uuid.UUID, db: DB, who: Who) ->
 def review_document(key: CaseKey, document_id: uuid.UUID, body: DocumentReview, db: DB, who: Who, if_match: IfMatch) -> DocumentView:
     """Validate or reject; a kind marked four-eyes needs a second, different reviewer to validate."""
     return documents.review_document(db, who, key, document_id, body.decision, body.reason, version=body.version, if_match=if_match)
+
+
+@router.post("/cases/{key}/documents/{document_id}/checks", response_model=DocumentView, responses=responses(404, 409, 410, 422, 500))
+def run_document_checks(key: CaseKey, document_id: uuid.UUID, db: DB, who: Who) -> DocumentView:
+    """Run the kind's automated checks now (again): results replace the earlier automatic ones; a person's decision stays."""
+    return document_checks.run_document_checks(db, who, key, document_id)
+
+
+@router.get("/documents/review", response_model=list[DocumentView], responses=responses(422))
+def review_queue(db: DB, who: Who, limit: Annotated[int, Query(ge=1, le=500)] = 100) -> list[DocumentView]:
+    """Documents waiting for a person's review on the cases you see, oldest first."""
+    return document_checks.review_queue(db, who, limit=limit)
 
 
 @router.get("/cases/{key}/checklist", response_model=list[ChecklistItem], responses=E)

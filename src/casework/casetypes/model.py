@@ -29,6 +29,7 @@ Identifier = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,62}$")
 Text = Annotated[str, StringConstraints(min_length=1, max_length=500)]
 Hours = Annotated[float, Field(gt=0, le=24 * 3650)]
 DecisionKind = Literal["screening", "risk", "routing", "next_action"]
+DocumentCheckKind = Literal["mrz", "iban", "twoddoc"]
 Loc = tuple[str | int, ...]
 
 #: Roots an expression may read: the evaluation context built by the services.
@@ -108,6 +109,17 @@ class DocumentRequirement(_Model):
     four_eyes: bool = False  # validation needs two different reviewers
     #: Days a document of this kind is kept after its case closes (None: the type's ``document_retention_days``).
     retention_days: int | None = Field(default=None, ge=1, le=36500)
+    #: Automated checks run after upload: "mrz" (identity documents), "iban" (bank details), "twoddoc" (2D-Doc barcodes).
+    checks: list[DocumentCheckKind] = []
+    #: Validated by the system when every automated check passes (never for a ``four_eyes`` kind).
+    auto_validate: bool = False
+
+    @field_validator("checks")
+    @classmethod
+    def _unique_checks(cls, value: list[str]) -> list[str]:
+        if dup := _duplicates(value):
+            raise ValueError(f"check '{dup[0]}' is listed twice")
+        return value
 
 
 _CRITERION_KINDS = (
@@ -411,6 +423,12 @@ def cross_problems(defn: CaseTypeDef, known_tables: Collection[str] | None = Non
     for i, doc in enumerate(defn.documents):
         if doc.when:
             problems += _name_problems(doc.when, defn, ("documents", i, "when"))
+        if doc.auto_validate and doc.four_eyes:
+            problems.append(
+                (("documents", i, "auto_validate"), "a four_eyes kind needs two people to validate it, so it cannot auto_validate")
+            )
+        elif doc.auto_validate and not doc.checks:
+            problems.append((("documents", i, "auto_validate"), "auto_validate needs at least one automated check in 'checks'"))
 
     for phase, rules in defn.phases.items():
         for which in ("entry", "exit"):

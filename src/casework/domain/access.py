@@ -67,6 +67,7 @@ class Perm(str, enum.Enum):
     DOCUMENT_VERIFY = "document.verify"  # re-hash the whole blob store (administrators)
     RETENTION_MANAGE = "retention.manage"  # archive closed cases, purge documents past retention (administrators)
     LEGAL_HOLD = "document.legal_hold"  # place or release a legal hold on a case's documents
+    TRUST_MANAGE = "trust.manage"  # the certificates trusted for 2D-Doc signatures (administrators)
 
 
 _WORKER = {

@@ -8,7 +8,9 @@ the environment it was started with.
 from __future__ import annotations
 
 import logging
+import uuid
 from dataclasses import dataclass
+from typing import Any
 
 from huey import Huey, crontab
 from huey.api import TaskWrapper
@@ -34,11 +36,29 @@ def scan_once() -> dict[str, int]:
     return report.model_dump()
 
 
+def check_document_once(case_id: str, document_id: str) -> dict[str, Any]:
+    """The automated checks of one document (enqueued by the upload), on the database named by the environment."""
+    from casework.domain.errors import Gone, NotFound
+    from casework.services.document_checks import run_document_checks
+
+    db = open_database(Settings.from_env().database_url)
+    try:
+        view = run_document_checks(db, None, uuid.UUID(case_id), uuid.UUID(document_id))
+    except (NotFound, Gone) as exc:  # removed (or purged) since it was queued: nothing to check
+        log.info("document checks skipped: %s", exc)
+        return {"document_id": document_id, "skipped": str(exc)}
+    finally:
+        db.dispose()
+    log.info("document %s checked: %s, score %s", document_id, view.status.value, view.authenticity_score)
+    return {"document_id": document_id, "status": view.status.value, "authenticity_score": view.authenticity_score}
+
+
 @dataclass(frozen=True)
 class Tasks:
     huey: Huey
     sla_scan: TaskWrapper  # periodic: every minute
     run_sla_scan_now: TaskWrapper  # on demand: run_sla_scan_now() enqueues a scan
+    document_checks: TaskWrapper  # document_checks(case_id, document_id): after an upload whose kind has checks
 
 
 def register(queue: Huey) -> Tasks:
@@ -52,12 +72,18 @@ def register(queue: Huey) -> Tasks:
     def run_sla_scan_now() -> dict[str, int]:
         return scan_once()
 
-    return Tasks(queue, sla_scan, run_sla_scan_now)
+    # A locked database or a restarting server is worth a retry; a missing document is not (it returns).
+    @queue.task(name="document_checks", retries=2, retry_delay=30)  # type: ignore[untyped-decorator]
+    def document_checks(case_id: str, document_id: str) -> dict[str, Any]:
+        return check_document_once(case_id, document_id)
+
+    return Tasks(queue, sla_scan, run_sla_scan_now, document_checks)
 
 
 huey: Huey = make_huey(Settings.from_env())
 _tasks = register(huey)
 sla_scan = _tasks.sla_scan
 run_sla_scan_now = _tasks.run_sla_scan_now
+document_checks = _tasks.document_checks
 
-__all__ = ["Tasks", "huey", "register", "run_sla_scan_now", "scan_once", "sla_scan"]
+__all__ = ["Tasks", "check_document_once", "document_checks", "huey", "register", "run_sla_scan_now", "scan_once", "sla_scan"]

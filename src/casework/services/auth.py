@@ -10,6 +10,7 @@ import datetime as dt
 import hashlib
 import secrets
 import uuid
+from dataclasses import dataclass
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -189,6 +190,23 @@ def open_session(db: Database, who: Principal, client: str | None = None) -> Ses
 
 def principal_from_session(db: Database, cookie: str) -> tuple[Principal, str]:
     """The session's principal and its CSRF token (which unsafe requests must echo)."""
+    identity = web_identity(db, cookie)
+    return identity.principal, identity.csrf_token
+
+
+@dataclass(frozen=True)
+class WebIdentity:
+    """Who a browser session speaks for, with what the pages show of them."""
+
+    principal: Principal
+    csrf_token: str
+    name: str
+    email: str
+    locale: str | None
+
+
+def web_identity(db: Database, cookie: str) -> WebIdentity:
+    """The session's principal, CSRF token, display name and language in one read."""
     with db.read() as s:
         sess = s.get(WebSession, digest(cookie))
         if sess is None or sess.revoked_at is not None or sess.expires_at <= utcnow():
@@ -196,7 +214,18 @@ def principal_from_session(db: Database, cookie: str) -> tuple[Principal, str]:
         user = s.get(User, sess.user_id)
         if user is None or not user.is_active:
             raise AuthenticationFailed("the account is disabled", field="session")
-        return principal_for(s, user), sess.csrf_token
+        return WebIdentity(principal_for(s, user), sess.csrf_token, user.name, user.email, user.locale)
+
+
+def set_own_locale(db: Database, who: Principal, locale: str | None) -> None:
+    """A user's interface language (None: follow the browser)."""
+    with db.write() as s:
+        user = s.get(User, who.user_id)
+        if user is None:
+            raise AuthenticationFailed("the account is disabled", field="session")
+        if user.locale != locale:
+            audit.append(s, actor_id=who.user_id, action="user.locale", data={"before": user.locale, "after": locale})
+            user.locale = locale
 
 
 def close_session(db: Database, cookie: str) -> None:

@@ -272,7 +272,7 @@ def _text_condition(s: Session, who: Principal, query: str) -> Any:
     return Case.id.in_(keep)
 
 
-def _apply_filter(s: Session, stmt: Any, f: CaseFilter, who: Principal) -> Any:
+def apply_filter(s: Session, stmt: Any, f: CaseFilter, who: Principal) -> Any:
     conds = [visible_cases(who, utcnow())]
     if f.status:
         conds.append(Case.status == f.status.value)
@@ -311,7 +311,7 @@ def list_cases(
     desc = sort.value.startswith("-")
     col = _SORT_COLUMNS[field]
     with db.read() as s:
-        stmt = _apply_filter(s, select(Case), f, who)
+        stmt = apply_filter(s, select(Case), f, who)
         if cursor:
             value, last_id = _decode_cursor(cursor, sort.value)
             if desc:
@@ -335,7 +335,7 @@ def list_cases(
 def count_cases(db: Database, who: Principal, f: CaseFilter) -> int:
     require(who, Perm.CASE_READ)
     with db.read() as s:
-        stmt = _apply_filter(s, select(func.count()).select_from(Case), f, who)
+        stmt = apply_filter(s, select(func.count()).select_from(Case), f, who)
         return int(s.execute(stmt).scalar_one())
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import func, select
@@ -97,7 +98,8 @@ def _install(s: Session, who_id: uuid.UUID | None, defn: CaseTypeDef, source: st
 
 
 def install_shipped_in(s: Session, who_id: uuid.UUID | None = None, only: str | None = None) -> list[tuple[str, int, bool]]:
-    """Install the shipped definitions that are missing (idempotent); returns (key, version, newly installed)."""
+    """Install the shipped definitions that are missing or newer than the installed ones (idempotent; cases
+    keep the version they were opened with); returns (key, version, newly installed)."""
     from casework.services import rulesets
 
     rulesets.install_shipped_tables_in(s, who_id)
@@ -105,8 +107,8 @@ def install_shipped_in(s: Session, who_id: uuid.UUID | None = None, only: str | 
     for defn, _name, text in shipped_case_type_files():
         if only is not None and defn.key != only:
             continue
-        present = s.scalars(select(CaseTypeVersion.id).where(CaseTypeVersion.key == defn.key)).first()
-        if present is not None:
+        present = s.execute(select(func.max(CaseTypeVersion.version)).where(CaseTypeVersion.key == defn.key)).scalar()
+        if present is not None and present >= defn.version:
             done.append((defn.key, defn.version, False))
             continue
         row, new = _install(s, who_id, defn, text)
@@ -172,29 +174,46 @@ def install_source(db: Database, who: Principal, source: str, filename: str = "c
         return CaseTypeVersionView.model_validate(row)
 
 
+def _shipped_missing(rows: Sequence[CaseTypeVersion]) -> bool:
+    newest: dict[str, int] = {}
+    for row in rows:
+        newest[row.key] = max(newest.get(row.key, 0), row.version)
+    return any(newest.get(defn.key, 0) < defn.version for defn, _name, _text in shipped_case_type_files())
+
+
 def list_case_types(db: Database, who: Principal) -> list[CaseTypeSummary]:
+    """Every installed case type with its versions; pages call this often, so it only writes (to
+    install the shipped types) when one is missing or older than the shipped file."""
     require(who, Perm.CASETYPE_READ)
+    stmt = select(CaseTypeVersion).order_by(CaseTypeVersion.key, CaseTypeVersion.version)
+    with db.read() as s:
+        rows = s.scalars(stmt).all()
+        if not _shipped_missing(rows):
+            return _summaries(rows)
     with db.write() as s:
         install_shipped_in(s)  # a fresh database lists the shipped kinds too
-        rows = s.scalars(select(CaseTypeVersion).order_by(CaseTypeVersion.key, CaseTypeVersion.version)).all()
-        versions: dict[str, list[CaseTypeVersion]] = {}
-        for row in rows:
-            versions.setdefault(row.key, []).append(row)
-        out = []
-        for key, items in versions.items():
-            defn = definition_of(items[-1])
-            out.append(
-                CaseTypeSummary(
-                    key=key,
-                    name=defn.name,
-                    description=defn.description,
-                    latest_version=items[-1].version,
-                    versions=[r.version for r in items],
-                    outcomes=list(defn.outcomes),
-                    questionnaires=[q.key for q in defn.questionnaires],
-                )
+        return _summaries(s.scalars(stmt).all())
+
+
+def _summaries(rows: Sequence[CaseTypeVersion]) -> list[CaseTypeSummary]:
+    versions: dict[str, list[CaseTypeVersion]] = {}
+    for row in rows:
+        versions.setdefault(row.key, []).append(row)
+    out = []
+    for key, items in versions.items():
+        defn = definition_of(items[-1])
+        out.append(
+            CaseTypeSummary(
+                key=key,
+                name=defn.name,
+                description=defn.description,
+                latest_version=items[-1].version,
+                versions=[r.version for r in items],
+                outcomes=list(defn.outcomes),
+                questionnaires=[q.key for q in defn.questionnaires],
             )
-        return out
+        )
+    return out
 
 
 def _row(s: Session, key: str, version: int | None) -> CaseTypeVersion:

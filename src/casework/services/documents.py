@@ -94,6 +94,7 @@ class DocumentView(BaseModel):
     second_reviewed_at: dt.datetime | None
     checks: list[dict[str, Any]]
     authenticity_score: int | None
+    checks_pending: bool = Field(default=False, description="The kind's automated checks have not run yet")
     version: int
 
 
@@ -298,7 +299,7 @@ def _chunks(stream: Iterable[bytes], keep: bytearray) -> Iterator[bytes]:
 
 def _referenced(db: Database, sha: str) -> bool:
     with db.read() as s:
-        return s.scalars(select(Document.id).where(Document.sha256 == sha).limit(1)).first() is not None
+        return s.scalars(select(Document.id).where(Document.sha256 == sha, Document.deleted_at.is_(None)).limit(1)).first() is not None
 
 
 def _discard(db: Database, store: BlobStore, sha: str, created: bool) -> None:
@@ -330,7 +331,9 @@ def upload_document(
     with db.read() as s:  # refuse early, before reading the bytes: unknown case, unknown kind
         case = load_case(s, case_key, who)
         case_id = case.id
-        _check_kind(definition_for(s, case.case_type, case.case_type_version), kind)
+        defn = definition_for(s, case.case_type, case.case_type_version)
+        _check_kind(defn, kind)
+        wants_checks = any(d.kind == kind and d.checks for d in defn.documents)
 
     store = blob_store(db)
     data = bytearray()
@@ -355,7 +358,9 @@ def upload_document(
             pages = _pdf_pages(content, mime)
         with db.write() as s:
             case = load_case(s, case_id, who)
-            existing = s.scalars(select(Document).where(Document.case_id == case.id, Document.sha256 == sha)).first()
+            existing = s.scalars(
+                select(Document).where(Document.case_id == case.id, Document.sha256 == sha, Document.deleted_at.is_(None))
+            ).first()
             if existing is not None:
                 raise DomainError(
                     f"this file is already on the case as document {existing.id} ({existing.original_name})",
@@ -366,7 +371,7 @@ def upload_document(
             doc = Document(
                 case_id=case.id, kind=kind, original_name=name, mime=mime, size=size, sha256=sha, pages=pages,
                 channel=channel.value, uploaded_by=who.user_id, uploaded_at=now, visibility=visibility.value,
-                status=DocumentStatus.RECEIVED.value, checks=checks,
+                status=DocumentStatus.RECEIVED.value, checks=checks, checks_pending=wants_checks,
             )  # fmt: skip
             s.add(doc)
             s.flush()
@@ -380,10 +385,20 @@ def upload_document(
                          data={"document_id": doc.id, "kind": kind, "name": name, "mime": mime, "size": size, "sha256": sha,
                                "channel": channel.value, "visibility": visibility.value,
                                "failed_checks": [c.get("check") for c in checks if c.get("outcome") == "fail"]})  # fmt: skip
-            return _view(doc, who)
+            view = _view(doc, who)
     except BaseException:
         _discard(db, store, sha, created)
         raise
+    if wants_checks:
+        # The automated checks (OCR takes seconds) run in the background, once the row is committed.
+        from casework.services.document_checks import schedule
+
+        if schedule(db, case_id, view.id):
+            with db.read() as s:  # a queue in immediate mode has run them already
+                done = s.get(Document, view.id)
+                if done is not None:
+                    view = _view(done, who)
+    return view
 
 
 # ---------------------------------------------------------------- reading

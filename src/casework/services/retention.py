@@ -403,6 +403,19 @@ def _due_documents(s: Session, today: dt.date) -> tuple[list[DueDocument], list[
     return due, held, int(open_count)
 
 
+def _without_personal_data(checks: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
+    """What a purged document keeps of its check results: which checks ran and how they came out.
+
+    Messages and details can hold what the document said (names, birth dates, document numbers,
+    IBANs, addresses read from an MRZ or a 2D-Doc), so they go with the content.
+    """
+    return [
+        {"check": str(c.get("check", "")), "outcome": str(c.get("outcome", "")), "purged": True}
+        for c in checks or []
+        if isinstance(c, dict)
+    ]
+
+
 def _purge_case(
     db: Database, who: Principal, case_id: uuid.UUID, items: list[DueDocument], today: dt.date
 ) -> tuple[list[DueDocument], list[DueDocument]]:
@@ -425,6 +438,7 @@ def _purge_case(
             if case.closed_at != item.closed_at:
                 continue  # closed again meanwhile: the period starts over
             doc.deleted_at = now
+            doc.checks = _without_personal_data(doc.checks)
             doc.version += 1
             audit.append(s, actor_id=who.user_id, action=PURGE_ACTION, case_id=case_id,
                          data={"document_id": doc.id, "kind": doc.kind, "name": doc.original_name, "sha256": doc.sha256,

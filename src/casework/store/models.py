@@ -17,6 +17,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy import (
     false as sa_false,
@@ -294,12 +295,37 @@ class Document(Base):
     second_reviewed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     checks: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     authenticity_score: Mapped[int | None] = mapped_column(Integer)
+    #: The kind's automated checks (case type ``checks``) have not run yet: queued, or no queue to run them.
+    checks_pending: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
     deleted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     legal_hold: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
-    __table_args__ = (UniqueConstraint("case_id", "sha256", name="uq_documents_case_sha256"),)
+    # Given bytes once per case among live documents; a purged tombstone does not block a re-upload.
+    __table_args__ = (
+        Index(
+            "uq_documents_case_sha256_live", "case_id", "sha256", unique=True,
+            sqlite_where=text("deleted_at IS NULL"), postgresql_where=text("deleted_at IS NULL"),
+        ),
+    )  # fmt: skip
+
+
+class TrustedCertificate(Base):
+    """A certificate administrators trust for 2D-Doc signatures: a certification authority or a signing certificate."""
+
+    __tablename__ = "trusted_certificates"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=_uuid)
+    label: Mapped[str] = mapped_column(String(200))
+    pem: Mapped[str] = mapped_column(Text)
+    fingerprint: Mapped[str] = mapped_column(String(64), unique=True)  # SHA-256 of the DER, hex
+    is_authority: Mapped[bool] = mapped_column(Boolean, default=False)
+    not_before: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    not_after: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    added_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    added_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
 
 
 class DocumentRequest(Base):
@@ -516,3 +542,17 @@ __all__ = [
     "Task",
     "User",
 ]
+
+
+class SavedFilter(Base):
+    """A set of work-queue filters a staff member saved under a name (their own; unique per user)."""
+
+    __tablename__ = "saved_filters"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=_uuid)
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    name: Mapped[str] = mapped_column(String(100))
+    params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # the dashboard's GET parameters
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    __table_args__ = (UniqueConstraint("user_id", "name", name="uq_saved_filters_user_name"),)

@@ -34,7 +34,10 @@ from typing import Any
 
 from PIL import Image, ImageOps
 
+from casework.documents.checks.heif import register_heif
 from casework.documents.checks.mrz import FORMATS, KNOWN_STATES, MrzError, check_digit, parse_mrz
+
+register_heif()
 
 __all__ = ["MAX_OCR_PIXELS", "ocr_lines", "read_mrz_from_image", "repair_mrz"]
 

@@ -21,7 +21,10 @@ from typing import Any
 import puremagic
 from PIL import Image
 
+from casework.documents.checks.heif import register_heif
 from casework.documents.checks.result import CheckResult, failed, passed, unknown
+
+register_heif()
 
 __all__ = ["ACCEPTED_TYPES", "check_file", "detect_type", "safe_filename"]
 

@@ -9,10 +9,13 @@ from typing import Any, cast
 import zxingcpp
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from casework.documents.checks.heif import register_heif
 from casework.documents.checks.result import CheckResult, Outcome
 from casework.documents.checks.twoddoc_format import TwoDDoc, TwoDDocError, normalize_payload, parse_2ddoc
 from casework.documents.checks.twoddoc_match import match_address, match_name
 from casework.documents.checks.twoddoc_trust import TrustStore, verify_2ddoc
+
+register_heif()
 
 DECODE_CHECK = "2ddoc_decode"
 NAME_CHECK = "2ddoc_name"
