@@ -19,12 +19,16 @@ from typing import Any
 from sqlalchemy import Engine, select, text
 
 from casework.audit.chain import GENESIS, compute_hash, to_jsonable
+from casework.casetypes.loader import shipped_case_type_files
 from casework.domain.lifecycle import ORDER, MoveKind, Phase, Priority, Status
 from casework.domain.references import format_reference
 from casework.services.cases import CASE_FIELDS
 from casework.store import search
 from casework.store.db import WRITE_OPTION
 from casework.store.models import AuditEntry, Case, PhaseChange, ReferenceCounter, SearchDoc
+
+#: The version of each shipped case type a fresh database installs (cases are judged by theirs).
+SHIPPED_VERSIONS = {defn.key: defn.version for defn, _name, _text in shipped_case_type_files()}
 
 COMMON_WORD = "customer"
 RARE_WORD = "quokka"
@@ -274,6 +278,7 @@ def bulk_fill(engine: Engine, gen: DataGen, actor_id: uuid.UUID, n: int, *, batc
                     "updated_at": stamps[-1],
                     "closed_at": stamps[-1] if closed else None,
                     "version": len(moves),  # 1 at creation, +1 per phase move
+                    "case_type_version": SHIPPED_VERSIONS[body["case_type"]],  # what a fresh database installs
                 }
                 case_rows.append(row)
                 doc_rows.append({"case_id": case_id, "body": search_body(reference, row["title"], row["description"])})

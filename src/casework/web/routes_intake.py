@@ -15,6 +15,7 @@ import math
 import threading
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -98,6 +99,25 @@ class SubmissionGuard:
                 return found.result
             await asyncio.sleep(0.05)
         return None
+
+    async def once(self, user: str, submission: str, work: Callable[[], Awaitable[object]]) -> None:
+        """Run ``work`` for this one-time form id unless it ran (or is running) already; a failed run
+        is released so that the corrected form can be sent again. Without a valid id it just runs."""
+        if not valid_submission_id(submission):
+            await work()
+            return
+        state, _ = self.claim(user, submission)
+        if state == "pending":
+            await self.wait(user, submission)
+            return
+        if state == "done":
+            return
+        try:
+            await work()
+        except BaseException:
+            self.release(user, submission)
+            raise
+        self.finish(user, submission, "done")
 
 
 submissions = SubmissionGuard()

@@ -28,7 +28,7 @@ from casework.services import documents, notes, plans, portal
 from casework.services.schemas import NoteCreate, NoteVisibility, TaskStatus, TaskUpdate, TaskView
 from casework.web.i18n import Translator
 from casework.web.pages import AnyUser, WebUser, checked_form, db_of, redirect, render
-from casework.web.routes_intake import SubmissionGuard, valid_submission_id
+from casework.web.routes_intake import SubmissionGuard
 
 router = APIRouter(include_in_schema=False)
 
@@ -237,28 +237,14 @@ async def send_message(request: Request, user: AnyUser, reference: str) -> Respo
         problems = exc.errors()
         message = str(problems[0]["msg"]).removeprefix("Value error, ") if problems else "invalid message"
         return _case_page(request, user, reference, errors={"body": message}, values=values, status=422)
-    key = str(user.who.user_id)
-    if valid_submission_id(once):
-        state, _ = sent_forms.claim(key, once)
-        if state == "pending":
-            await sent_forms.wait(key, once)
-            return redirect(_done_url(reference, "message"), request)
-        if state == "done":
-            return redirect(_done_url(reference, "message"), request)
     try:
-        await run_in_threadpool(notes.add_note, db_of(request), user.who, reference, command)
+        await sent_forms.once(
+            str(user.who.user_id), once, lambda: run_in_threadpool(notes.add_note, db_of(request), user.who, reference, command)
+        )
     except DomainError as exc:
-        if valid_submission_id(once):
-            sent_forms.release(key, once)
         if exc.status in (401, 403, 404):
             raise
         return _case_page(request, user, reference, errors={"body": exc.message}, values=values, status=exc.status)
-    except BaseException:
-        if valid_submission_id(once):
-            sent_forms.release(key, once)
-        raise
-    if valid_submission_id(once):
-        sent_forms.finish(key, once, "message")
     return redirect(_done_url(reference, "message"), request)
 
 
@@ -286,34 +272,22 @@ async def send_document(request: Request, user: AnyUser, reference: str) -> Resp
         )
     if not isinstance(upload, UploadFile) or not upload.filename:
         return _case_page(request, user, reference, errors={"file": t.gettext("Choose a file to send.")}, values=values, status=422)
-    key = str(user.who.user_id)
-    if valid_submission_id(once):
-        state, _ = sent_forms.claim(key, once)
-        if state == "pending":
-            await sent_forms.wait(key, once)
-            return redirect(_done_url(reference, "document"), request)
-        if state == "done":
-            return redirect(_done_url(reference, "document"), request)
     try:
-        await run_in_threadpool(
-            lambda: documents.upload_document(
-                db_of(request), user.who, reference, kind=kind, filename=upload.filename or "document",
-                stream=_chunks(upload.file), declared_mime=upload.content_type,
-            )
+        await sent_forms.once(
+            str(user.who.user_id),
+            once,
+            lambda: run_in_threadpool(
+                lambda: documents.upload_document(
+                    db_of(request), user.who, reference, kind=kind, filename=upload.filename or "document",
+                    stream=_chunks(upload.file), declared_mime=upload.content_type,
+                )
+            ),
         )  # fmt: skip
     except DomainError as exc:
-        if valid_submission_id(once):
-            sent_forms.release(key, once)
         if exc.status in (401, 403, 404):
             raise
         where = "kind" if exc.field == "kind" else "file"
         return _case_page(request, user, reference, errors={where: exc.message}, values=values, status=exc.status)
-    except BaseException:
-        if valid_submission_id(once):
-            sent_forms.release(key, once)
-        raise
-    if valid_submission_id(once):
-        sent_forms.finish(key, once, "document")
     return redirect(_done_url(reference, "document"), request)
 
 
