@@ -287,10 +287,12 @@ def bulk_fill(engine: Engine, gen: DataGen, actor_id: uuid.UUID, n: int, *, batc
                 events: list[tuple[dt.datetime, str, dict[str, Any]]] = [(created, "case.create", {"fields": fields})]
                 for i, ((src, dst, kind), stamp) in enumerate(zip(moves, stamps, strict=True), start=1):
                     is_close = kind is MoveKind.CLOSE
+                    # left_at: the next move ends the stay (lifecycle.move_in writes it on the previous row).
                     phase_rows.append({
                         "id": uuid.uuid4(), "case_id": case_id, "seq": i, "from_phase": src.value if src else None,
                         "to_phase": dst.value, "kind": kind.value, "reason": None,
                         "outcome": outcome if is_close else None, "actor_id": actor_id, "at": stamp,
+                        "left_at": stamps[i] if i < len(stamps) else None,
                     })  # fmt: skip
                     if src is not None:
                         events.append((stamp, "case.transition", {

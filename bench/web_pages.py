@@ -16,6 +16,11 @@ times ``--runs`` requests per page after ``--warmup`` untimed ones:
 A page that answers 404 (its module is not there yet) is skipped with a note. The target is a
 p95 under 200 ms. Run ``.venv/bin/python bench/web_pages.py`` for a quick check (3 000 cases) or
 ``--cases 100000`` as ``make bench`` does.
+
+Building 100 000 cases takes minutes. ``--keep`` keeps the database afterwards, and ``--reuse``
+times pages again on a database an earlier ``--keep`` run built (``--sqlite-path`` or
+``--postgres-url``): it brings the schema up to date (new migrations run on the existing rows)
+and signs in with the accounts already there instead of filling anew.
 """
 
 from __future__ import annotations
@@ -59,11 +64,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--sqlite-path", default=None, help="SQLite file to use (default: a fresh file in a temporary directory)")
     p.add_argument("--force-reset", action="store_true", help="allow wiping a database whose name does not contain 'bench'")
     p.add_argument("--keep", action="store_true", help="keep the databases afterwards")
+    p.add_argument("--reuse", action="store_true", help="time pages on a database an earlier --keep run filled (implies --keep)")
     p.add_argument("--seed", type=int, default=20261125)
     args = p.parse_args(argv)
     args.backends = [b.strip() for b in args.backends.split(",") if b.strip()]
     if set(args.backends) - {"sqlite", "postgres"}:
         p.error("backends are sqlite and postgres")
+    if args.reuse:
+        if "sqlite" in args.backends and not args.sqlite_path:
+            p.error("--reuse needs --sqlite-path (the database an earlier --keep run filled)")
+        args.keep = True
     return args
 
 
@@ -163,19 +173,23 @@ def run_backend(name: str, url: str, args: argparse.Namespace) -> dict[str, Any]
         cmd = accounts.AccountCreate(name=email.split("@")[0].title(), email=email, role=role, password=PASSWORD, **extra)
         return accounts.create_account(db, admin, cmd).id
 
-    assignees = [account(f"bench{i}@example.org", Role.CASE_WORKER) for i in range(max(1, args.users))]
-    worker_id = account("worker@example.org", Role.CASE_WORKER, teams=[WORKER_TEAM])
-    assignees.insert(min(3, len(assignees)), worker_id)  # a moderately loaded assignee, as in bench/cases.py
-    account("supervisor@example.org", Role.SUPERVISOR, teams=[WORKER_TEAM])
-    party = parties.create_party(db, admin, PartyCreate(name="Bench Customer", email="customer@example.org"))
-    account("customer@example.org", Role.CUSTOMER, party_id=party.id)
+    if args.reuse:
+        worker_id = users.principal_by_email(db, "worker@example.org").user_id  # fails clearly on an unfilled database
+        log(f"[{name}] reusing the cases already there")
+    else:
+        assignees = [account(f"bench{i}@example.org", Role.CASE_WORKER) for i in range(max(1, args.users))]
+        worker_id = account("worker@example.org", Role.CASE_WORKER, teams=[WORKER_TEAM])
+        assignees.insert(min(3, len(assignees)), worker_id)  # a moderately loaded assignee, as in bench/cases.py
+        account("supervisor@example.org", Role.SUPERVISOR, teams=[WORKER_TEAM])
+        party = parties.create_party(db, admin, PartyCreate(name="Bench Customer", email="customer@example.org"))
+        account("customer@example.org", Role.CUSTOMER, party_id=party.id)
 
-    gen = DataGen(seed=args.seed, assignees=assignees, rare_every=rare_every_for(args.cases))
-    log(f"[{name}] bulk fill: {args.cases} cases ...")
-    fill = bulk_fill(db.engine, gen, admin.user_id, args.cases)
-    clocks = add_sla_clocks(db, dt.datetime.now(dt.UTC))
-    portal_refs = link_customer(db, party.id)
-    log(f"[{name}] {fill.cases} cases in {fill.seconds:.1f} s, {clocks} SLA clocks, {len(portal_refs)} cases of the customer")
+        gen = DataGen(seed=args.seed, assignees=assignees, rare_every=rare_every_for(args.cases))
+        log(f"[{name}] bulk fill: {args.cases} cases ...")
+        fill = bulk_fill(db.engine, gen, admin.user_id, args.cases)
+        clocks = add_sla_clocks(db, dt.datetime.now(dt.UTC))
+        portal_refs = link_customer(db, party.id)
+        log(f"[{name}] {fill.cases} cases in {fill.seconds:.1f} s, {clocks} SLA clocks, {len(portal_refs)} cases of the customer")
     settle(db)
     with db.read() as s:
         worker_refs = list(
@@ -258,12 +272,19 @@ def main(argv: list[str] | None = None) -> int:
     console.rule(f"[bold]casework web pages[/bold] — {args.cases:,} cases")
     results = []
     for backend in args.backends:
-        if backend == "sqlite":
+        if backend == "sqlite" and args.reuse:
+            path = os.path.abspath(args.sqlite_path)
+            if not os.path.exists(path):
+                raise SystemExit(f"--reuse: {path} does not exist (build it first with --keep)")
+            results.append(run_backend("sqlite", f"sqlite:///{path}", args))
+        elif backend == "sqlite":
             url, cleanup = prepare_sqlite(args)
             try:
                 results.append(run_backend("sqlite", url, args))
             finally:
                 cleanup()
+        elif args.reuse:
+            results.append(run_backend("postgres", args.postgres_url, args))
         else:
             pg_url, note = prepare_postgres(args)
             if pg_url is None:

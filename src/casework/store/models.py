@@ -209,8 +209,15 @@ class PhaseChange(Base):
     outcome: Mapped[str | None] = mapped_column(String(200))
     actor_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # When the case left this phase: the ``at`` of its next row, written by the move that ends the stay
+    # (None while the case is still in the phase). The reports' time per phase reads stays by their end.
+    left_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
 
-    __table_args__ = (UniqueConstraint("case_id", "seq", name="uq_phase_history_seq"),)
+    __table_args__ = (
+        UniqueConstraint("case_id", "seq", name="uq_phase_history_seq"),
+        # Covers the time-per-phase report: stays ending in a period, their phase, start and case.
+        Index("ix_phase_history_left_at", "left_at", "to_phase", "at", "case_id"),
+    )
 
 
 class Goal(Base):
