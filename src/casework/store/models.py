@@ -176,6 +176,8 @@ class Case(Base):
         Index("ix_cases_customer", "customer_party_id"),
         Index("ix_cases_created", "created_at", "id"),
         Index("ix_cases_updated", "updated_at", "id"),
+        Index("ix_cases_open_kpi", "status", "phase", "priority"),  # open cases by phase and priority, read from the index
+        Index("ix_cases_closed", "closed_at", "case_type", "outcome"),  # closures and outcomes of a period
     )
 
     parties: Mapped[list[CaseParty]] = relationship(back_populates="case", cascade="all, delete-orphan")
