@@ -19,7 +19,7 @@ depends_on = None
 
 def upgrade() -> None:
     with op.batch_alter_table('cases', schema=None) as batch_op:
-        batch_op.create_index('ix_cases_open_kpi', ['status', 'phase', 'priority'], unique=False)
+        batch_op.create_index('ix_cases_open_kpi', ['phase', 'priority', 'status'], unique=False)
         batch_op.create_index('ix_cases_closed', ['closed_at', 'case_type', 'outcome'], unique=False)
 
 
