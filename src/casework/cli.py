@@ -195,6 +195,14 @@ class State:
             self._db = None
 
 
+def _parse_id(text: str, what: str, field: str) -> uuid.UUID:
+    """An id argument, or the one-line CLI error naming what was expected (exit code 2)."""
+    try:
+        return uuid.UUID(text)
+    except ValueError:
+        raise InvalidInput(f"not a {what} id: {text!r}", field=field) from None
+
+
 def _state(ctx: typer.Context) -> State:
     state = ctx.find_root().obj
     assert isinstance(state, State)
@@ -972,10 +980,7 @@ def tokens_revoke(
     """Revoke an API token at once (an administrator may revoke anyone's)."""
     state = _state(ctx)
     owner = _token_owner(ctx, acting)
-    try:
-        key = uuid.UUID(token_id)
-    except ValueError:
-        raise InvalidInput(f"not a token id: {token_id!r}", field="token") from None
+    key = _parse_id(token_id, "token", "token")
     auth.revoke_token(state.db, owner, key)
     typer.echo(f"token {key} revoked")
 

@@ -6,7 +6,6 @@ sub-application on the main application, sharing its global options and one-line
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated
@@ -16,7 +15,7 @@ from rich import box
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from casework.cli import CaseRef, JsonFlag, _dump, _print_json, _state, _t, _when, app
+from casework.cli import CaseRef, JsonFlag, _dump, _parse_id, _print_json, _state, _t, _when, app
 from casework.domain.errors import InvalidInput
 from casework.services import documents
 from casework.services.documents import DocumentChannel, DocumentVisibility, ReviewDecision
@@ -139,10 +138,7 @@ def documents_review(
 ) -> None:
     """Validate or reject a document (four-eyes kinds need a second, different reviewer)."""
     state = _state(ctx)
-    try:
-        doc_id = uuid.UUID(document)
-    except ValueError:
-        raise InvalidInput(f"not a document id: {document!r}", field="document") from None
+    doc_id = _parse_id(document, "document", "document")
     view = documents.review_document(state.db, state.who, case, doc_id, decision, reason)
     if as_json:
         _print_json(view)
@@ -161,10 +157,7 @@ def documents_check(
     from casework.services.document_checks import STAGE, run_document_checks
 
     state = _state(ctx)
-    try:
-        doc_id = uuid.UUID(document)
-    except ValueError:
-        raise InvalidInput(f"not a document id: {document!r}", field="document") from None
+    doc_id = _parse_id(document, "document", "document")
     view = run_document_checks(state.db, state.who, case, doc_id)
     if as_json:
         _print_json(view)

@@ -6,7 +6,6 @@ sub-application on the main application, sharing its global options and one-line
 
 from __future__ import annotations
 
-import uuid
 from pathlib import Path
 from typing import Annotated
 
@@ -14,7 +13,7 @@ import typer
 from rich import box
 from rich.table import Table
 
-from casework.cli import JsonFlag, _dump, _print_json, _state, _t, _when, app
+from casework.cli import JsonFlag, _dump, _parse_id, _print_json, _state, _t, _when, app
 from casework.domain.errors import InvalidInput
 from casework.services import trust
 
@@ -76,10 +75,7 @@ def trust_revoke(
 ) -> None:
     """Stop trusting a certificate (it stays listed with --all, marked revoked)."""
     state = _state(ctx)
-    try:
-        cert_id = uuid.UUID(certificate)
-    except ValueError:
-        raise InvalidInput(f"not a certificate id: {certificate!r}", field="certificate_id") from None
+    cert_id = _parse_id(certificate, "certificate", "certificate_id")
     view = trust.revoke_certificate(state.db, state.who, cert_id)
     if as_json:
         _print_json(view)

@@ -18,7 +18,7 @@ from rich import box
 from rich.table import Table
 
 from casework.casetypes.loader import CaseTypeError, load_table_text
-from casework.cli import CaseRef, JsonFlag, _dump, _json_object, _print_json, _state, _t, _when, app, cases_app
+from casework.cli import CaseRef, JsonFlag, _dump, _json_object, _parse_id, _print_json, _state, _t, _when, app, cases_app
 from casework.domain.errors import InvalidInput
 from casework.services import answers, casetypes, decisions, rulesets, workflow
 from casework.services.workflow_schemas import (
@@ -324,10 +324,7 @@ DecisionArg = Annotated[str, typer.Argument(metavar="DECISION_ID", help="The dec
 
 
 def _decision_id(text: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(text)
-    except ValueError:
-        raise InvalidInput(f"not a decision id: {text!r}", field="decision") from None
+    return _parse_id(text, "decision", "decision")
 
 
 def _decision_line(d: DecisionView) -> str:
