@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import math
 import random
 import uuid
 from collections.abc import Iterator
@@ -293,6 +294,7 @@ def bulk_fill(engine: Engine, gen: DataGen, actor_id: uuid.UUID, n: int, *, batc
                         "to_phase": dst.value, "kind": kind.value, "reason": None,
                         "outcome": outcome if is_close else None, "actor_id": actor_id, "at": stamp,
                         "left_at": stamps[i] if i < len(stamps) else None,
+                        "stay_seconds": math.floor((stamps[i] - stamp).total_seconds()) if i < len(stamps) else None,
                     })  # fmt: skip
                     if src is not None:
                         events.append((stamp, "case.transition", {

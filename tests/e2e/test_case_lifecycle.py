@@ -59,7 +59,12 @@ def test_a_complaint_goes_through_every_phase(page: Any, site: Site) -> None:
     form.locator("#q-complaint_details-what_happened").fill("My card was charged twice for the same purchase.")
     form.locator("#q-complaint_details-raised_before").get_by_label("No", exact=True).check()
     form.locator("#q-complaint_details-preferred_resolution").select_option("refund")
+    # Wanting compensation asks how much at once, before saving; the text typed so far stays.
+    form.locator("#q-complaint_details-wants_compensation").get_by_label("Yes", exact=True).check()
+    form.locator("#q-complaint_details-compensation_amount").wait_for()
+    assert form.locator("#q-complaint_details-what_happened").input_value() == "My card was charged twice for the same purchase."
     form.locator("#q-complaint_details-wants_compensation").get_by_label("No", exact=True).check()
+    form.locator("#q-complaint_details-compensation_amount").wait_for(state="detached")
     form.locator("#q-complaint_details-regulator_contacted").get_by_label("No", exact=True).check()
     form.get_by_role("button", name=re.compile("Save answers")).click()
     page.wait_for_load_state("networkidle")

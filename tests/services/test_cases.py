@@ -262,6 +262,27 @@ def test_accounts_unique_email_and_lookup(db: Database, actor: Principal) -> Non
     assert {u.email for u in accounts.list_accounts(db, actor)} == {"carol@example.org", users.SYSTEM_EMAIL}
 
 
+def test_account_list_carries_each_accounts_teams_in_two_queries(db: Database, actor: Principal) -> None:
+    from sqlalchemy import event
+
+    make_account(db, actor, "ann@example.org", teams=["kyc", "fraud"])
+    make_account(db, actor, "bob@example.org", teams=["fraud"])
+    make_account(db, actor, "cid@example.org")
+    statements: list[str] = []
+
+    def count(*args: object) -> None:
+        statements.append(str(args[2]))
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        listed = accounts.list_accounts(db, actor)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+    teams = {a.email: a.teams for a in listed}
+    assert teams == {"ann@example.org": ["fraud", "kyc"], "bob@example.org": ["fraud"], "cid@example.org": [], users.SYSTEM_EMAIL: []}
+    assert len([s for s in statements if s.lstrip().upper().startswith("SELECT")]) == 2
+
+
 def test_account_name_is_bounded_by_its_column() -> None:
     # users.name is VARCHAR(200): longer names must be refused before PostgreSQL truncates or errors.
     with pytest.raises(ValidationError):

@@ -6,14 +6,14 @@ import datetime as dt
 import uuid
 
 import pytest
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 
 from casework.domain.access import Principal, Role
 from casework.domain.errors import Forbidden, InvalidInput
 from casework.domain.lifecycle import Phase
-from casework.services import kpi, users
+from casework.services import kpi, sla, users
 from casework.services.sla import SlaPolicy
-from casework.store.models import SlaClock
+from casework.store.models import Case, PhaseChange, SlaClock
 from casework.store.unit_of_work import Database
 from tests.factories import advance_to, move, new_case, opened_under, principal
 
@@ -87,9 +87,45 @@ def test_time_per_phase_from_the_phase_history(db: Database, admin: Principal) -
     assert screening.average_hours == pytest.approx(50 / 3, abs=0.05)  # the moves take a few seconds
     assert screening.median_hours == 2.0
     assert times["assessment"].stays == 0 and times["assessment"].average_hours is None
+    # the whole report computes the same figures (the time per phase on a thread of its own)
+    whole = kpi.report(db, admin, _period(), max_age=0)
+    assert whole.phase_times == list(times.values()) and whole.open == kpi.open_cases(db, admin, _period())
 
     # a stay counts in the period its end falls in
     assert all(p.stays == 0 for p in kpi.phase_times(db, admin, kpi.Period(TODAY - dt.timedelta(days=30), TODAY - dt.timedelta(days=1))))
+
+
+def test_time_per_phase_counts_long_stays_in_days_and_keeps_phases_apart(db: Database, admin: Principal) -> None:
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    case = new_case(db, admin, opened_at=now - dt.timedelta(days=20), team="complaints")
+    stays = [  # (phase, start, end): written as the moves would have
+        ("screening", now - dt.timedelta(days=20), now - dt.timedelta(days=10, hours=5)),  # 9 days 19 hours
+        ("assessment", now - dt.timedelta(days=10, hours=5), now - dt.timedelta(days=9, hours=3, minutes=30)),  # 25.5 h
+        ("risk", now - dt.timedelta(days=9, hours=3, minutes=30), now - dt.timedelta(days=9, hours=3)),  # 30 min
+        ("evaluation", now - dt.timedelta(days=9, hours=3), now - dt.timedelta(hours=1)),  # 9 days 2 hours
+    ]
+    with db.write() as s:
+        first = s.scalars(select(PhaseChange).where(PhaseChange.case_id == case.id)).one()
+        first.at = stays[0][1]
+        first.end_stay(stays[0][2])
+        for seq, (phase, start, end) in enumerate(stays[1:], start=2):
+            row = PhaseChange(case_id=case.id, seq=seq, from_phase=stays[seq - 2][0], to_phase=phase, kind="forward",
+                              actor_id=admin.user_id, at=start)  # fmt: skip
+            row.end_stay(end)
+            s.add(row)
+        s.add(PhaseChange(case_id=case.id, seq=len(stays) + 1, from_phase="evaluation", to_phase="closed", kind="close",
+                          outcome="withdrawn", actor_id=admin.user_id, at=stays[-1][2]))  # fmt: skip
+
+    times = {p.phase: p for p in kpi.phase_times(db, admin, _period())}
+    assert {p: (t.stays, t.median_hours) for p, t in times.items() if t.stays} == {
+        "screening": (1, 9 * 24.0),  # beyond a week: whole days
+        "assessment": (1, 25.0),  # below a week: whole hours
+        "risk": (1, 0.0),
+        "evaluation": (1, 9 * 24.0),
+    }
+    assert times["screening"].average_hours == pytest.approx(9 * 24 + 19)
+    assert times["assessment"].average_hours == pytest.approx(25.5)
+    assert times["risk"].average_hours == pytest.approx(0.5)
 
 
 def test_outcomes_by_case_type(db: Database, admin: Principal) -> None:
@@ -155,6 +191,64 @@ def test_sla_compliance_per_week_and_case_type(db: Database, admin: Principal) -
 
     only = kpi.sla_compliance(db, admin, _period(case_type="complaint"), now=NOW)
     assert (only.overall.met, only.overall.missed) == (1, 3)
+
+
+def _settled(db: Database, case_id: uuid.UUID) -> dict[tuple[str, str], tuple[str, bool, dt.datetime, dt.datetime]]:
+    with db.read() as s:
+        clocks = s.scalars(select(SlaClock).where(SlaClock.case_id == case_id)).all()
+        return {(c.kind, c.name): (c.case_type, c.met, c.settled_at, c.due_at) for c in clocks}
+
+
+def test_clocks_keep_their_case_type_result_and_when_they_count(db: Database, admin: Principal) -> None:
+    policy = SlaPolicy(phase_hours={"screening": {"P3": 24}, "assessment": {"P3": 1}})
+    case = opened_under(db, admin, policy, hours_ago=2, team="complaints")
+    screening = _settled(db, case.id)[("phase", "screening")]
+    assert screening[:2] == ("complaint", False) and screening[2] == screening[3]  # running: counts at its deadline
+
+    with db.write() as s:  # the case moves on within the target: the screening clock is met when it stops
+        row = s.get(Case, case.id)
+        row.phase = Phase.ASSESSMENT.value
+        sla.on_phase_entered(s, row, policy, NOW)
+    clocks = _settled(db, case.id)
+    assert clocks[("phase", "screening")][1:3] == (True, NOW)
+    assert clocks[("phase", "assessment")][1] is False
+
+    later = NOW + dt.timedelta(hours=2)  # the assessment target (1 h) passes: breached, missed at its deadline
+    sla.scan(db, now=later)
+    case_type, met, settled, due = _settled(db, case.id)[("phase", "assessment")]
+    assert (case_type, met, settled) == ("complaint", False, due)
+
+
+def test_migration_fills_in_the_clocks_report_columns(db_url: str, db: Database, admin: Principal) -> None:
+    from alembic import command
+
+    from casework.store.migrate import alembic_config, upgrade
+
+    policy = SlaPolicy(phase_hours={"screening": {"P3": 24}})
+    case = opened_under(db, admin, policy, hours_ago=30, team="complaints")
+    ticket = opened_under(db, admin, policy, hours_ago=30, case_type="support_ticket", team="support")
+    hour = dt.timedelta(hours=1)
+    with db.write() as s:
+        s.add_all([
+            _clock(case.id, due=NOW - 2 * hour, stopped=NOW - 3 * hour),  # met
+            _clock(case.id, due=NOW - 2 * hour, stopped=NOW - hour, breached=NOW - 1.5 * hour),  # missed
+            _clock(ticket.id, due=NOW - 2 * hour, stopped=NOW - hour),  # stopped late
+            _clock(ticket.id, due=NOW - 2 * hour),  # running past its deadline
+        ])  # fmt: skip
+    before = (_settled(db, case.id), _settled(db, ticket.id))
+    report = kpi.sla_compliance(db, admin, _period(), now=NOW)
+    with db.read() as s:
+        expected = sorted((c.case_type, c.met, c.settled_at) for c in s.scalars(select(SlaClock)))
+
+    command.downgrade(alembic_config(db_url), "0009")
+    upgrade(db_url)
+    db.engine.dispose()  # the schema changed under the pooled connections
+
+    with db.read() as s:
+        assert sorted((c.case_type, c.met, c.settled_at) for c in s.scalars(select(SlaClock))) == expected
+    assert (_settled(db, case.id), _settled(db, ticket.id)) == before
+    assert kpi.sla_compliance(db, admin, _period(), now=NOW) == report
+    assert sum(1 for _t, met, _s in expected if met) == 1
 
 
 def test_case_workers_get_figures_for_the_cases_they_may_see(db: Database, admin: Principal) -> None:

@@ -392,6 +392,33 @@ def test_answers_form_saves_and_shows_conditional_questions(worker: Browser, db:
     assert answers.get_answers(db, admin, case.id, "complaint_details").version == 1
 
 
+def test_choosing_an_answer_shows_the_questions_that_depend_on_it_before_saving(
+    worker: Browser, db: Database, admin: Principal, case: CaseView
+) -> None:
+    text = fragment(worker, case, "answers")
+    assert f'hx-post="/cases/{case.reference}/parts/answers/complaint_details/preview"' in text
+    form = {"version": "0", "answers.what_happened": "Typed, not saved", "answers.wants_compensation": "true"}
+    shown = worker.post(part_url(case, "answers", "/complaint_details/preview"), form, htmx=True)
+    assert shown.status_code == 200
+    assert 'name="answers.compensation_amount"' in shown.text  # the dependent question appears
+    assert "Typed, not saved" in shown.text and 'name="version" value="0"' in shown.text
+    assert "This was not saved" not in shown.text and 'role="alert"' not in shown.text
+    hidden = worker.post(
+        part_url(case, "answers", "/complaint_details/preview"), {**form, "answers.wants_compensation": "false"}, htmx=True
+    )
+    assert 'name="answers.compensation_amount"' not in hidden.text
+    assert answers.get_answers(db, admin, case.id, "complaint_details").version == 0  # nothing saved
+
+    # Someone saves meanwhile: the preview keeps the version the edit is based on, so the save is refused as stale.
+    answers.submit_answers(db, admin, case.id, "complaint_details", AnswersSubmit(answers={"what_happened": "Theirs"}, version=0))
+    again = worker.post(part_url(case, "answers", "/complaint_details/preview"), form, htmx=True)
+    assert 'name="version" value="0"' in again.text and "Typed, not saved" in again.text
+    stale = worker.post(part_url(case, "answers", "/complaint_details"), form, htmx=True)
+    assert "Someone else saved these answers" in stale.text
+    assert worker.post(part_url(case, "answers", "/complaint_details/preview"), form, csrf=False, htmx=True).status_code == 403
+    assert worker.post(part_url(case, "answers", "/nope/preview"), form, htmx=True).status_code == 404
+
+
 def test_stale_answers_show_the_conflict_and_keep_the_typed_values(worker: Browser, db: Database, admin: Principal, case: CaseView) -> None:
     answers.submit_answers(db, admin, case.id, "complaint_details", AnswersSubmit(answers={"what_happened": "Theirs"}, version=0))
     form = {"version": "0", "answers.what_happened": "Mine, typed carefully"}

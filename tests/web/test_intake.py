@@ -16,7 +16,7 @@ from casework.domain.lifecycle import Phase
 from casework.services import cases, casetypes, parties
 from casework.services.schemas import CaseFilter, PartyCreate
 from casework.store.unit_of_work import Database
-from casework.web.routes_intake import SubmissionGuard, intake_fields
+from casework.web.routes_intake import intake_fields
 from tests.web.conftest import Browser
 
 SUBMISSION = re.compile(r'name="submission_id" value="([^"]+)"')
@@ -222,19 +222,6 @@ def test_a_form_without_its_one_time_id_is_not_taken(signed_in: Callable[..., Br
     assert page.status_code == 422
     assert "This form has expired" in page.text
     assert _count(db, admin) == before
-
-
-def test_the_guard_forgets_after_its_time() -> None:
-    guard = SubmissionGuard(ttl_seconds=-1)
-    assert guard.claim("u", "a") == ("new", None)
-    guard.finish("u", "a", "CASE-1")
-    assert guard.claim("u", "a") == ("new", None)  # expired, purged
-    keep = SubmissionGuard()
-    assert keep.claim("u", "a") == ("new", None)
-    assert keep.claim("u", "a") == ("pending", None)
-    keep.finish("u", "a", "CASE-1")
-    assert keep.claim("u", "a") == ("done", "CASE-1")
-    assert keep.claim("v", "a") == ("new", None)  # per user
 
 
 def test_refused_without_the_csrf_token(signed_in: Callable[..., Browser], db: Database, admin: Principal) -> None:

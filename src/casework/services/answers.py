@@ -8,6 +8,8 @@ questionnaire cannot silently overwrite each other.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -34,8 +36,10 @@ def _questionnaire(s: Session, case: Case, key: str) -> Questionnaire:
     return found
 
 
-def _view(s: Session, case: Case, q: Questionnaire, row: QuestionnaireAnswers | None) -> AnswersView:
-    answers = dict(row.answers) if row else {}
+def _view(
+    s: Session, case: Case, q: Questionnaire, row: QuestionnaireAnswers | None, typed: Mapping[str, Any] | None = None
+) -> AnswersView:
+    answers = dict(typed) if typed is not None else (dict(row.answers) if row else {})
     context = context_for(s, case)
     shown = visible_questions(q, answers, context)
     missing = missing_answers(q, answers, context)
@@ -86,6 +90,18 @@ def answer_history(db: Database, who: Principal, key: str | uuid.UUID, questionn
             .order_by(QuestionnaireAnswers.version)
         )
         return [AnswersVersionView.model_validate(r) for r in rows]
+
+
+def preview_answers(db: Database, who: Principal, key: str | uuid.UUID, questionnaire: str, typed: Mapping[str, Any]) -> AnswersView:
+    """The questionnaire as it would be with the ``typed`` answers, not saved: which questions show and
+    which answers are missing. The page asks it while someone answers, so that a question depending on
+    an earlier answer appears at once rather than after saving. Nothing is written (the saved version
+    and the answers typed are all it tells)."""
+    require(who, Perm.ANSWERS_WRITE)
+    with db.read() as s:
+        case = load_case(s, key, who)
+        q = _questionnaire(s, case, questionnaire)
+        return _view(s, case, q, latest_answers(s, case.id).get(q.key), typed)
 
 
 def submit_answers(db: Database, who: Principal, key: str | uuid.UUID, questionnaire: str, cmd: AnswersSubmit) -> AnswersView:

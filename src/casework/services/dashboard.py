@@ -17,7 +17,7 @@ import uuid
 from typing import Any, Literal
 
 from pydantic import BaseModel
-from sqlalchemy import and_, func, select
+from sqlalchemy import Select, and_, func, select
 from sqlalchemy import case as sql_case
 from sqlalchemy.orm import Session, aliased
 
@@ -97,7 +97,7 @@ def _scope_condition(who: Principal, view: QueueView) -> Any:
     return None
 
 
-def _materialized(s: Session) -> bool:
+def supports_materialized(s: Session) -> bool:
     """Whether the database takes ``AS MATERIALIZED`` on a CTE (SQLite 3.35, PostgreSQL 12).
 
     Only a hint: both also materialise a CTE that a statement reads twice, as the dashboard's does.
@@ -106,6 +106,29 @@ def _materialized(s: Session) -> bool:
     if dialect.name == "sqlite":
         return tuple(getattr(dialect.dbapi, "sqlite_version_info", (0,))) >= (3, 35)
     return bool(dialect.server_version_info and dialect.server_version_info >= (12,))
+
+
+def matched_cases(s: Session, base: Any) -> Any:
+    """``base`` (selecting ``id``, ``priority`` and ``created_at`` of cases) as a CTE found once."""
+    matched = base.cte("matched")
+    return matched.prefix_with("MATERIALIZED") if supports_materialized(s) else matched
+
+
+def by_urgency(matched: Any, *extra: Any) -> Select[Any]:
+    """The matched cases most urgent first, with ``due_at``, the nearest deadline of their running SLA
+    clocks: priority (P1 first), then that deadline (cases without one last), then the oldest case.
+
+    Each case is joined to its running clocks through the case_id index and grouped, so no clock is
+    read twice; ``extra`` are more aggregates over those clocks."""
+    due_at = func.min(SlaClock.due_at)
+    no_deadline = sql_case((due_at.is_(None), 1), else_=0)
+    return (
+        select(matched.c.id, matched.c.priority, no_deadline.label("no_deadline"), due_at.label("due_at"), *extra, matched.c.created_at)
+        .select_from(matched)
+        .outerjoin(SlaClock, and_(SlaClock.case_id == matched.c.id, SlaClock.stopped_at.is_(None)))
+        .group_by(matched.c.id, matched.c.priority, matched.c.created_at)
+        .order_by(matched.c.priority, no_deadline, due_at, matched.c.created_at, matched.c.id)
+    )
 
 
 def dashboard_queue(
@@ -144,26 +167,13 @@ def dashboard_queue(
         scope = _scope_condition(who, view)
         if scope is not None:
             base = base.where(scope)
-        matched = base.cte("matched")
-        if _materialized(s):
-            matched = matched.prefix_with("MATERIALIZED")
-        # Each matching case joined to its running clocks (the case_id index), grouped: no clock is read twice.
-        due_at = func.min(SlaClock.due_at)
-        no_deadline = sql_case((due_at.is_(None), 1), else_=0)
+        matched = matched_cases(s, base)
         ranked = (
-            select(
-                matched.c.id,
-                matched.c.priority,
-                no_deadline.label("no_deadline"),
-                due_at.label("due_at"),
+            by_urgency(
+                matched,
                 func.min(SlaClock.warn_at).label("warn_at"),
                 func.max(sql_case((SlaClock.breached_at.is_not(None), 1), else_=0)).label("breached"),
-                matched.c.created_at,
             )
-            .select_from(matched)
-            .outerjoin(SlaClock, and_(SlaClock.case_id == matched.c.id, SlaClock.stopped_at.is_(None)))
-            .group_by(matched.c.id, matched.c.priority, matched.c.created_at)
-            .order_by(matched.c.priority, no_deadline, due_at, matched.c.created_at, matched.c.id)
             .offset((page - 1) * limit)
             .limit(limit)
             .subquery("ranked")

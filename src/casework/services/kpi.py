@@ -29,11 +29,13 @@ import datetime as dt
 import threading
 import time
 from collections.abc import Collection, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Integer, and_, case, cast, extract, func, literal_column, or_, select, text, true
+from sqlalchemy import Integer, case, func, literal_column, select, true
 from sqlalchemy.orm import Session
+from sqlalchemy.pool import StaticPool
 
 from casework.domain.access import Perm, Principal
 from casework.domain.errors import Forbidden, InvalidInput
@@ -282,20 +284,8 @@ def _day(column: Any, dialect: str) -> Any:
     so PostgreSQL sees the same expression in the select list and in ``GROUP BY``."""
     if dialect == "postgresql":
         return func.to_char(func.timezone(literal_column("'UTC'"), column), literal_column("'YYYY-MM-DD'"))
-    return func.strftime(literal_column("'%Y-%m-%d'"), column)  # SQLite stores UTC as text
-
-
-def _seconds(later: Any, earlier: Any, dialect: str) -> Any:
-    if dialect == "postgresql":
-        return extract("epoch", later - earlier)
-    return (func.julianday(later) - func.julianday(earlier)) * literal_column("86400.0")
-
-
-def _whole(value: Any, dialect: str) -> Any:
-    """``value`` (>= 0) rounded down to a whole number, as a number."""
-    if dialect == "postgresql":
-        return func.floor(value)
-    return cast(value, Integer)
+    # SQLite stores UTC as text, YYYY-MM-DD first: cutting it is cheaper than parsing it.
+    return func.substr(column, literal_column("1"), literal_column("10"))
 
 
 def _filters(period: Period | None, who: Principal) -> list[Any]:
@@ -322,18 +312,12 @@ def _fold(rows: Iterable[tuple[Any, int]], period: Period) -> dict[str, int]:
 
 
 def _open_cases(s: Session, dialect: str, who: Principal, period: Period) -> OpenCases:
-    stmt: Any = (
+    # ix_cases_open_kpi holds every column read, the visibility's included.
+    stmt = (
         select(Case.phase, Case.priority, func.count())
         .where(Case.status == Status.OPEN.value, *_filters(period, who))
         .group_by(Case.phase, Case.priority)
     )
-    if dialect == "sqlite" and who.can(Perm.SLA_REPORT) and period.case_type is None:
-        # Over every case the count reads only the covering index (6 ms instead of 60 at 100 000
-        # cases); SQLite's planner prefers the status index, which must then visit every open row.
-        # SQLAlchemy renders no table hints for SQLite, hence the literal statement.
-        stmt = text(
-            "SELECT phase, priority, count(*) FROM cases INDEXED BY ix_cases_open_kpi WHERE status = :status GROUP BY phase, priority"
-        ).bindparams(status=Status.OPEN.value)
     by_phase = {p.value: 0 for p in ORDER}
     by_priority = {p.value: 0 for p in Priority}
     for phase, priority, n in s.execute(stmt):
@@ -355,25 +339,45 @@ def _flow(s: Session, dialect: str, who: Principal, period: Period) -> list[Flow
     return [FlowWeek(w, intake.get(w.key, 0), closed.get(w.key, 0)) for w in period.weeks()]
 
 
+#: The working phases, numbered for the time-per-phase grouping key (see :func:`_phase_times`).
+_WORKING = [p.value for p in ORDER if p is not Phase.CLOSED]
+#: Hours below this many per phase in that key (more than a thousand years).
+_KEY_STEP = 10_000_000
+
+
 def _phase_times(s: Session, dialect: str, who: Principal, period: Period) -> list[PhaseTime]:
-    # A finished stay carries its end (left_at, written by the move that ends it): one range of an index
+    # A finished stay carries its end and length (written by the move that ends it): one range of an index
     # that holds every column needed, instead of joining the history to itself on the next row.
     stay = PhaseChange
-    seconds = _seconds(stay.left_at, stay.at, dialect)
+    seconds = stay.stay_seconds
     hours = case(
-        (seconds < literal_column(str(HOURLY_UNTIL_SECONDS)), _whole(seconds / literal_column("3600"), dialect)),
-        else_=_whole(seconds / literal_column("86400"), dialect) * literal_column("24"),
+        (seconds < literal_column(str(HOURLY_UNTIL_SECONDS), Integer), seconds // literal_column("3600", Integer)),
+        else_=seconds // literal_column("86400", Integer) * literal_column("24", Integer),
     )
+    # Grouped by one number (phase number * step + hours) rather than (phase text, hours): SQLite sorts the stays to
+    # group them, and sorting integers takes about half the time (a year over 100 000 cases: 200 → 120 ms).
+    # Literal SQL only, so PostgreSQL sees the same expression in the select list and in GROUP BY.
+    number = case(
+        *((stay.to_phase == literal_column(f"'{phase}'"), literal_column(str(i), Integer)) for i, phase in enumerate(_WORKING)),
+        else_=literal_column("-1", Integer),
+    )
+    key = number * literal_column(str(_KEY_STEP), Integer) + hours
     conds = [stay.left_at >= period.start_at, stay.left_at < period.end_at, stay.to_phase != Phase.CLOSED.value]
     scope = _filters(period, who)  # refuses non-staff
     if not who.can(Perm.SLA_REPORT) or period.case_type is not None:
         # Every move sets the case's updated_at, so only the cases touched since the start (an index range) can count.
         conds.append(stay.case_id.in_(select(Case.id).where(Case.updated_at >= period.start_at, *scope)))
-    stmt = select(stay.to_phase, hours, func.count(), func.sum(seconds)).where(*conds).group_by(stay.to_phase, hours)
+    stmt = select(key, func.count(), func.sum(seconds)).where(*conds).group_by(key)
     buckets: dict[str, list[tuple[float, int]]] = {}
     sums: dict[str, float] = {}
-    for phase, bucket, n, total in s.execute(stmt):
-        buckets.setdefault(phase, []).append((float(bucket or 0), int(n)))
+    for value, n, total in s.execute(stmt):
+        if value is None:  # a stay without its length (none are written so)
+            continue
+        index, whole_hours = divmod(int(value), _KEY_STEP)
+        if not 0 <= index < len(_WORKING):
+            continue  # a phase this version does not know
+        phase = _WORKING[index]
+        buckets.setdefault(phase, []).append((float(whole_hours), int(n)))
         sums[phase] = sums.get(phase, 0.0) + float(total or 0)
     out = []
     for phase in (p.value for p in ORDER):
@@ -394,25 +398,16 @@ def _phase_times(s: Session, dialect: str, who: Principal, period: Period) -> li
 
 
 def _sla(s: Session, dialect: str, who: Principal, period: Period, now: dt.datetime) -> Sla:
-    met = and_(SlaClock.breached_at.is_(None), SlaClock.stopped_at.is_not(None), SlaClock.stopped_at <= SlaClock.due_at)
-    settled = case((met, SlaClock.stopped_at), else_=SlaClock.due_at)
-    flag = case((met, literal_column("1")), else_=literal_column("0"))
-    day = _day(settled, dialect)
-    until = min(period.end_at, now)
-    stmt = (
-        select(day, Case.case_type, flag, func.count())
-        .select_from(SlaClock)
-        .join(Case, Case.id == SlaClock.case_id)
-        .where(
-            # Implied: a clock settled since the start stopped since then, or has not stopped (few do); the
-            # (stopped_at, due_at) index serves both branches.
-            or_(SlaClock.stopped_at.is_(None), SlaClock.stopped_at >= period.start_at),
-            settled >= period.start_at,
-            settled < until,
-            *_filters(period, who),
-        )
-        .group_by(day, Case.case_type, flag)
-    )
+    # Each clock stores its type, whether it was met and when it counts (SlaClock.settle): over every case
+    # the report is one range of a covering index; a case worker's visibility needs the cases.
+    clock = SlaClock
+    day = _day(clock.settled_at, dialect)
+    conds = [clock.settled_at >= period.start_at, clock.settled_at < min(period.end_at, now)]
+    if period.case_type is not None:
+        conds.append(clock.case_type == period.case_type)
+    stmt = select(day, clock.case_type, clock.met, func.count()).where(*conds).group_by(day, clock.case_type, clock.met)
+    if not who.can(Perm.SLA_REPORT):
+        stmt = stmt.join(Case, Case.id == clock.case_id).where(_scope(who))
     weeks = {w.key: SlaWeek(week=w) for w in period.weeks()}
     by_type: dict[str, SlaCount] = {}
     for day_value, case_type, is_met, n in s.execute(stmt):
@@ -421,7 +416,7 @@ def _sla(s: Session, dialect: str, who: Principal, period: Period, now: dt.datet
         for target in (week, counts):
             if target is None:
                 continue
-            if int(is_met):
+            if is_met:
                 target.met += int(n)
             else:
                 target.missed += int(n)
@@ -496,6 +491,25 @@ def _scope_key(who: Principal) -> tuple[Any, ...]:
     return (who.visibility.value, who.user_id, tuple(sorted(who.teams)), who.party_id)
 
 
+_side_lock = threading.Lock()
+_side_pool: ThreadPoolExecutor | None = None
+
+
+def _side_work() -> ThreadPoolExecutor:
+    """The threads reports run their time-per-phase aggregate on (made on first use; two at once at
+    most, so a burst of reports cannot take every database connection)."""
+    global _side_pool
+    with _side_lock:
+        if _side_pool is None:
+            _side_pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="kpi")
+        return _side_pool
+
+
+def _phase_times_alone(db: Database, who: Principal, period: Period) -> list[PhaseTime]:
+    with db.read() as s:
+        return _phase_times(s, db.dialect, who, period)
+
+
 def report(
     db: Database,
     who: Principal,
@@ -505,7 +519,9 @@ def report(
     parts: Collection[str] | None = None,
     max_age: float = CACHE_SECONDS,
 ) -> KpiReport:
-    """The indicators of the reports page in one read transaction: one query each, two for the flow.
+    """The indicators of the reports page: one query each, two for the flow; the time per phase in a
+    read transaction of its own, beside the others' (so the parts may see moments a few milliseconds
+    apart).
 
     ``parts`` (names from :data:`PARTS`) limits the work to some of them; the others are empty.
     Figures computed less than ``max_age`` seconds ago for the same scope, period and parts are
@@ -523,17 +539,26 @@ def report(
             hit = cache.get(key)
         if hit is not None and clock - hit[0] < max_age:
             return hit[1]
+    d = db.dialect
+    # The time per phase is the heaviest aggregate (it sorts every stay of the period to build the
+    # histogram its median comes from); with other parts wanted it runs beside them, on its own
+    # connection, so the page waits for the longer of the two rather than their sum.
+    side = "phase_times" in want and len(want) > 1 and not isinstance(db.engine.pool, StaticPool)
+    phase_times: Future[list[PhaseTime]] | None = None
+    if side:
+        phase_times = _side_work().submit(_phase_times_alone, db, who, period)
     with db.read() as s:
-        d = db.dialect
         result = KpiReport(
             period=period,
             open=_open_cases(s, d, who, period) if "open" in want else OpenCases({}, {}),
             flow=_flow(s, d, who, period) if "flow" in want else [],
-            phase_times=_phase_times(s, d, who, period) if "phase_times" in want else [],
+            phase_times=_phase_times(s, d, who, period) if "phase_times" in want and not side else [],
             sla=_sla(s, d, who, period, now or utcnow()) if "sla" in want else Sla([], {}),
             outcomes=_outcomes(s, d, who, period) if "outcomes" in want else Outcomes({}),
             computed_at=utcnow(),
         )
+    if phase_times is not None:
+        result.phase_times = phase_times.result()
     with _cache_lock:
         cache.pop(key, None)
         cache[key] = (clock, result)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from casework.audit import log as audit
@@ -53,9 +53,10 @@ def move_in(
         if unmet:
             raise CriteriaNotMet(move.from_phase.value, move.to_phase.value, unmet)
     now = now or utcnow()
-    seq = (s.execute(select(func.max(PhaseChange.seq)).where(PhaseChange.case_id == case.id)).scalar() or 0) + 1
-    # The move ends the stay in the current phase: the reports read stays by their end (kpi._phase_times).
-    s.execute(update(PhaseChange).where(PhaseChange.case_id == case.id, PhaseChange.seq == seq - 1).values(left_at=now))
+    current = s.scalars(select(PhaseChange).where(PhaseChange.case_id == case.id).order_by(PhaseChange.seq.desc()).limit(1)).first()
+    seq = (current.seq if current is not None else 0) + 1
+    if current is not None:  # the move ends the stay in the current phase: the reports read stays by their end
+        current.end_stay(now)
     s.add(PhaseChange(case_id=case.id, seq=seq, from_phase=move.from_phase.value, to_phase=move.to_phase.value,
                       kind=move.kind.value, reason=move.reason, outcome=move.outcome, actor_id=who.user_id, at=now))  # fmt: skip
     case.phase = move.to_phase.value

@@ -1,8 +1,9 @@
 """The work queue: open cases in the order they should be worked on.
 
 Most urgent first: priority (P1 first), then the earliest running SLA deadline among the case's
-clocks (cases without a running clock last), then the oldest case. One SQL query: the cases
-are joined to their most urgent running clock, picked by a window function.
+clocks (cases without a running clock last), then the oldest case. The queue's cases are found
+once and grouped with their running clocks for the order; then only the page's cases are read in
+full, with their nearest clock.
 """
 
 from __future__ import annotations
@@ -12,12 +13,12 @@ import uuid
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import case as sql_case
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from casework.domain.access import Perm, Principal
 from casework.domain.lifecycle import Phase, Priority, Status
 from casework.services.common import require
+from casework.services.dashboard import by_urgency, matched_cases
 from casework.services.sla import ClockKind
 from casework.store.models import Case, SlaClock
 from casework.store.types import utcnow
@@ -39,16 +40,6 @@ class QueueItem(BaseModel):
     deadline_kind: ClockKind | None
     deadline_name: str | None
     overdue: bool
-
-
-def _next_deadline(case_ids: Any) -> Any:
-    """Per case among ``case_ids``, its running clock with the earliest deadline (rank 1)."""
-    rank = func.row_number().over(partition_by=SlaClock.case_id, order_by=(SlaClock.due_at, SlaClock.id))
-    return (
-        select(SlaClock.case_id, SlaClock.due_at, SlaClock.kind, SlaClock.name, rank.label("rank"))
-        .where(SlaClock.stopped_at.is_(None), SlaClock.case_id.in_(case_ids))
-        .subquery("next_deadline")
-    )
 
 
 def work_queue(
@@ -75,37 +66,39 @@ def work_queue(
         conds.append(Case.assignee_id == assignee_id)
     if team is not None:
         conds.append(Case.team == team)
-    # Rank only the clocks of the cases in this queue, not every running clock.
-    nd = _next_deadline(select(Case.id).where(*conds))
-    stmt = (
-        select(Case, nd.c.due_at, nd.c.kind, nd.c.name)
-        .outerjoin(nd, (nd.c.case_id == Case.id) & (nd.c.rank == 1))
-        .where(*conds)
-        .order_by(
-            Case.priority,
-            sql_case((nd.c.due_at.is_(None), 1), else_=0),
-            nd.c.due_at,
-            Case.created_at,
-            Case.id,
-        )
-        .limit(limit)
-    )
     with db.read() as s:
-        return [
-            QueueItem(
-                id=c.id,
-                reference=c.reference,
-                title=c.title,
-                case_type=c.case_type,
-                phase=Phase(c.phase),
-                priority=Priority(c.priority),
-                assignee_id=c.assignee_id,
-                team=c.team,
-                created_at=c.created_at,
-                next_deadline=due,
-                deadline_kind=ClockKind(kind) if kind else None,
-                deadline_name=name,
-                overdue=due is not None and due <= now,
+        # The order needs every queued case's nearest deadline; the rows, only the page's cases.
+        matched = matched_cases(s, select(Case.id, Case.priority, Case.created_at).where(*conds))
+        ranked = by_urgency(matched).limit(limit).subquery("ranked")
+        order = select(ranked.c.id, ranked.c.due_at).order_by(
+            ranked.c.priority, ranked.c.no_deadline, ranked.c.due_at, ranked.c.created_at, ranked.c.id
+        )
+        page = s.execute(order).all()
+        ids = [case_id for case_id, _due in page]
+        rows = {c.id: c for c in s.scalars(select(Case).where(Case.id.in_(ids)))}
+        nearest: dict[uuid.UUID, SlaClock] = {}
+        running = select(SlaClock).where(SlaClock.case_id.in_(ids), SlaClock.stopped_at.is_(None))
+        for running_clock in s.scalars(running.order_by(SlaClock.case_id, SlaClock.due_at, SlaClock.id)):
+            nearest.setdefault(running_clock.case_id, running_clock)
+        items = []
+        for case_id, _due in page:
+            c, clock = rows[case_id], nearest.get(case_id)
+            due = clock.due_at if clock is not None else None
+            items.append(
+                QueueItem(
+                    id=c.id,
+                    reference=c.reference,
+                    title=c.title,
+                    case_type=c.case_type,
+                    phase=Phase(c.phase),
+                    priority=Priority(c.priority),
+                    assignee_id=c.assignee_id,
+                    team=c.team,
+                    created_at=c.created_at,
+                    next_deadline=due,
+                    deadline_kind=ClockKind(clock.kind) if clock is not None else None,
+                    deadline_name=clock.name if clock is not None else None,
+                    overdue=due is not None and due <= now,
+                )
             )
-            for c, due, kind, name in s.execute(stmt)
-        ]
+        return items

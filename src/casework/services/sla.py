@@ -121,7 +121,7 @@ def _hours(mapping: Mapping[Any, float], key: str) -> float | None:
 
 
 def _new_clock(case: Case, kind: ClockKind, name: str, now: dt.datetime, hours: float, policy: SlaPolicy) -> SlaClock:
-    clock = SlaClock(case_id=case.id, kind=kind.value, name=name, priority=case.priority, started_at=now)
+    clock = SlaClock(case_id=case.id, case_type=case.case_type, kind=kind.value, name=name, priority=case.priority, started_at=now)
     _set_deadline(clock, hours, policy)
     return clock
 

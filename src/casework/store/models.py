@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 import uuid
 from typing import Any
 
@@ -17,6 +18,8 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    event,
+    select,
     text,
 )
 from sqlalchemy import (
@@ -176,9 +179,9 @@ class Case(Base):
         Index("ix_cases_customer", "customer_party_id"),
         Index("ix_cases_created", "created_at", "id"),
         Index("ix_cases_updated", "updated_at", "id"),
-        # Open cases by phase and priority over every case, read from the index alone (reports). Status
-        # comes last: first, it would lure the planner away from better indexes for the work queue.
-        Index("ix_cases_open_kpi", "phase", "priority", "status"),
+        # Open cases by phase and priority, read from the index alone (reports): over every case, and over
+        # the cases a case worker may see (their teams' and their own, checked in the index).
+        Index("ix_cases_open_kpi", "status", "phase", "priority", "team", "assignee_id"),
         Index("ix_cases_closed", "closed_at", "case_type", "outcome"),  # closures and outcomes of a period
     )
 
@@ -204,7 +207,7 @@ class PhaseChange(Base):
     __tablename__ = "phase_history"
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=_uuid)
-    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cases.id"), index=True)
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cases.id"))
     seq: Mapped[int] = mapped_column(Integer)
     from_phase: Mapped[str | None] = mapped_column(String(20))
     to_phase: Mapped[str] = mapped_column(String(20))
@@ -216,12 +219,23 @@ class PhaseChange(Base):
     # When the case left this phase: the ``at`` of its next row, written by the move that ends the stay
     # (None while the case is still in the phase). The reports' time per phase reads stays by their end.
     left_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    # How long the stay lasted in whole seconds (``left_at - at``, rounded down), written with left_at:
+    # the report sums integers instead of parsing two timestamps per stay.
+    stay_seconds: Mapped[int | None] = mapped_column(Integer)
 
     __table_args__ = (
         UniqueConstraint("case_id", "seq", name="uq_phase_history_seq"),
-        # Covers the time-per-phase report: stays ending in a period, their phase, start and case.
-        Index("ix_phase_history_left_at", "left_at", "to_phase", "at", "case_id"),
+        # Cover the time-per-phase report: stays ending in a period (over every case), and the stays of
+        # the cases a case worker may see.
+        Index("ix_phase_history_stays", "left_at", "to_phase", "stay_seconds", "case_id"),
+        Index("ix_phase_history_case_stays", "case_id", "left_at", "to_phase", "stay_seconds"),
     )
+
+    def end_stay(self, at: dt.datetime) -> None:
+        """The case leaves this phase at ``at``."""
+        self.left_at = at
+        start = self.at if self.at.tzinfo else self.at.replace(tzinfo=dt.UTC)
+        self.stay_seconds = math.floor((at - start).total_seconds())
 
 
 class Goal(Base):
@@ -467,7 +481,7 @@ class SlaClock(Base):
     __tablename__ = "sla_clocks"
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=_uuid)
-    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cases.id"), index=True)
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cases.id"))
     kind: Mapped[str] = mapped_column(String(12))  # phase | resolution | milestone
     name: Mapped[str] = mapped_column(String(64))  # phase name or milestone key
     priority: Mapped[str] = mapped_column(String(2))
@@ -477,8 +491,37 @@ class SlaClock(Base):
     warned_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     breached_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     stopped_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    # The case's type (it never changes), so the SLA report groups clocks without joining the cases.
+    case_type: Mapped[str] = mapped_column(String(64))
+    # Kept by :func:`_settle_clock` on every write: ``met`` when stopped by the deadline without a
+    # breach, and when the clock counts in the report: when it was met, or else at its deadline.
+    met: Mapped[bool] = mapped_column(Boolean, default=False)
+    settled_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
 
-    __table_args__ = (Index("ix_sla_clocks_open_due", "stopped_at", "due_at"),)
+    __table_args__ = (
+        Index("ix_sla_clocks_open_due", "stopped_at", "due_at"),
+        # Cover the SLA compliance report: clocks settled in a period, by day, case type and result (over
+        # every case), and the clocks of the cases a case worker may see.
+        Index("ix_sla_clocks_settled", "settled_at", "case_type", "met", "case_id"),
+        Index("ix_sla_clocks_case", "case_id", "settled_at", "case_type", "met"),
+    )
+
+    def settle(self) -> None:
+        """Work out ``met`` and ``settled_at`` from the deadline, the stop and the breach."""
+        self.met = self.breached_at is None and self.stopped_at is not None and _aware(self.stopped_at) <= _aware(self.due_at)
+        self.settled_at = self.stopped_at if self.met and self.stopped_at is not None else self.due_at
+
+
+def _aware(moment: dt.datetime) -> dt.datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
+@event.listens_for(SlaClock, "before_insert")
+@event.listens_for(SlaClock, "before_update")
+def _settle_clock(_mapper: Any, connection: Any, clock: SlaClock) -> None:
+    if clock.case_type is None:  # a clock made without its case's type takes it from the case
+        clock.case_type = connection.scalar(select(Case.case_type).where(Case.id == clock.case_id))
+    clock.settle()
 
 
 class SlaBreach(Base):
@@ -553,6 +596,17 @@ __all__ = [
     "Task",
     "User",
 ]
+
+
+class FormSubmission(Base):
+    """A one-time form id a user sent (services.submissions): the work it did, once finished."""
+
+    __tablename__ = "form_submissions"
+
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    submission_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    result: Mapped[str | None] = mapped_column(String(200))  # None while the first request is still running
+    claimed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
 
 
 class SavedFilter(Base):

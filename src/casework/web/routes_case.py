@@ -24,9 +24,8 @@ from starlette.datastructures import FormData
 from casework.domain.access import Perm, Role
 from casework.domain.errors import CriteriaNotMet, DomainError, Forbidden, NotFound, PreconditionFailed, StaleVersion
 from casework.domain.lifecycle import ORDER, Phase
-from casework.services import cases, casetypes, decisions, history, lifecycle, notes, parties, sla, workflow
+from casework.services import accounts, cases, casetypes, decisions, history, lifecycle, notes, parties, sla, workflow
 from casework.services.decisions import SCREENING_OUTCOMES
-from casework.services.people import directory
 from casework.services.schemas import (
     AssignRequest,
     CaseUpdate,
@@ -351,7 +350,7 @@ def _actions_context(request: Request, user: WebUser, case: CaseView, forms: dic
     db, who, t = db_of(request), user.who, user.t
     ready = workflow.readiness(db, who, case.id)
     ctype = casetypes.get_case_type(db, who, case.case_type, ready.case_type_version) if user.can(Perm.CASETYPE_READ) else None
-    staff = directory(db, who) if user.can(Perm.USER_READ) else []
+    staff = accounts.list_accounts(db, who, limit=5000) if user.can(Perm.USER_READ) else []
     assignable = [p for p in staff if p.is_active and p.role in (Role.CASE_WORKER, Role.SUPERVISOR, Role.ADMINISTRATOR)]
     assignable.sort(key=lambda p: (case.team not in p.teams, p.name.lower()))
     type_teams = set((ctype.definition if ctype else {}).get("teams") or [])
@@ -600,7 +599,7 @@ def add_note(request: Request, reference: str, user: StaffUser, posted: PostedFo
 def _notes_fragment(request: Request, user: WebUser, reference: str, state: FormState, *, status: int = 200) -> Response:
     db = db_of(request)
     case = cases.get_case(db, user.who, reference)
-    staff = directory(db, user.who) if user.can(Perm.USER_READ) else []
+    staff = accounts.list_accounts(db, user.who, limit=5000) if user.can(Perm.USER_READ) else []
     ctx = {
         "case": case,
         "notes": notes.list_notes(db, user.who, case.id),

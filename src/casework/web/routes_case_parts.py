@@ -562,10 +562,8 @@ def override(request: Request, reference: str, decision_id: str, user: StaffUser
 # ---------------------------------------------------------------- answers
 
 
-@router.post("/cases/{reference}/parts/answers/{questionnaire}")
-def save_answers(request: Request, reference: str, questionnaire: str, user: StaffUser, posted: PostedForm) -> Response:
-    form = verified(posted, user, request)
-    questionnaire = questionnaire[:64]
+def _typed_answers(form: Any) -> dict[str, Any]:
+    """The answers a questionnaire form carries: text as typed, a list for a multiple choice."""
     given: dict[str, Any] = {}
     for key in dict.fromkeys(k for k in form if k.startswith("answers.") and len(k) < 120):
         name = key.removeprefix("answers.")
@@ -577,6 +575,43 @@ def save_answers(request: Request, reference: str, questionnaire: str, user: Sta
     for key in form:  # a multiple choice with nothing ticked sends only its marker
         if key.startswith("multi.") and key.removeprefix("multi.") not in given and len(key) < 120:
             given[key.removeprefix("multi.")] = []
+    return given
+
+
+@router.post("/cases/{reference}/parts/answers/{questionnaire}/preview")
+def preview_answers(request: Request, reference: str, questionnaire: str, user: StaffUser, posted: PostedForm) -> Response:
+    """The questionnaire redrawn with the answers chosen so far (nothing saved): a question that depends
+    on an earlier answer shows or hides at once. The page swaps only this questionnaire's section."""
+    form = verified(posted, user, request)
+    questionnaire = questionnaire[:64]
+    given = _typed_answers(form)
+    db = db_of(request)
+    case = cases.get_case(db, user.who, reference)
+    view = answers.preview_answers(db, user.who, case.id, questionnaire, {k: v for k, v in given.items() if v != []})
+    context = _answers(db, user, case)
+    context["questionnaires"] = [view if qn.questionnaire == view.questionnaire else qn for qn in context["questionnaires"]]
+    kept = {f"answers.{k}": v for k, v in given.items()}
+    version = _text(form, "version", 20).strip()
+    # The form keeps the version its edit is based on: a save still detects answers saved meanwhile.
+    extra = {"base_version": {questionnaire: int(version)}} if version.isdigit() else {}
+    context.update(
+        case=case,
+        part="answers",
+        base=f"/cases/{case.reference}/parts/answers",
+        failed=f"answers-{questionnaire}",  # the typed values are shown, as after a refused save
+        errors={},
+        values=kept,
+        notice=None,
+        **extra,
+    )
+    return render(request, "case_parts/answers.html", context)
+
+
+@router.post("/cases/{reference}/parts/answers/{questionnaire}")
+def save_answers(request: Request, reference: str, questionnaire: str, user: StaffUser, posted: PostedForm) -> Response:
+    form = verified(posted, user, request)
+    questionnaire = questionnaire[:64]
+    given = _typed_answers(form)
     kept = {f"answers.{k}": v for k, v in given.items()}
     try:
         cmd = AnswersSubmit.model_validate({"answers": {k: v for k, v in given.items() if v != []}, "version": _version(form, user.t)})

@@ -9,13 +9,9 @@ double click or a re-posted form open one case, not two.
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import math
-import threading
-import time
 import uuid
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,6 +29,7 @@ from casework.services import accounts, cases, casetypes, decisions, parties
 from casework.services.schemas import CaseCreate, PartyCreate, PartyView
 from casework.web.i18n import Translator
 from casework.web.pages import StaffUser, WebUser, checked_form, db_of, field_errors, redirect, render
+from casework.web.submissions import SubmissionGuard, valid_submission_id
 
 router = APIRouter(include_in_schema=False)
 
@@ -42,92 +39,7 @@ FORM_KEYS = ("title", "description", "priority", "customer_party_id", "party_q",
 TEXT_LIMIT = 2000
 
 
-# ---------------------------------------------------------------- one-time submissions
-
-
-@dataclass
-class _Claim:
-    expires: float
-    result: str | None = None  # None while the first submission is still being handled
-
-
-class SubmissionGuard:
-    """Remembers, for a few minutes, which one-time form ids a user has already submitted.
-
-    ``claim`` answers ``("new", None)`` the first time, ``("done", result)`` once the first
-    submission finished, and ``("pending", None)`` while it is still running; a failed submission
-    is ``release``d so the corrected form can be sent again with the same id. In memory: one
-    server process guards against double clicks and re-posts, which is what it is for.
-    """
-
-    def __init__(self, ttl_seconds: float = 600) -> None:
-        self.ttl = ttl_seconds
-        self._claims: dict[tuple[str, str], _Claim] = {}
-        self._lock = threading.Lock()
-
-    def _purge(self, now: float) -> None:
-        for key in [k for k, c in self._claims.items() if c.expires < now]:
-            del self._claims[key]
-
-    def claim(self, user: str, submission: str) -> tuple[str, str | None]:
-        now = time.monotonic()
-        with self._lock:
-            self._purge(now)
-            found = self._claims.get((user, submission))
-            if found is None:
-                self._claims[(user, submission)] = _Claim(now + self.ttl)
-                return "new", None
-            return ("done", found.result) if found.result is not None else ("pending", None)
-
-    def finish(self, user: str, submission: str, result: str) -> None:
-        with self._lock:
-            self._claims[(user, submission)] = _Claim(time.monotonic() + self.ttl, result)
-
-    def release(self, user: str, submission: str) -> None:
-        with self._lock:
-            self._claims.pop((user, submission), None)
-
-    async def wait(self, user: str, submission: str, timeout: float = 20) -> str | None:
-        """The result of a submission still being handled by another request (None if it failed)."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            with self._lock:
-                found = self._claims.get((user, submission))
-            if found is None:
-                return None
-            if found.result is not None:
-                return found.result
-            await asyncio.sleep(0.05)
-        return None
-
-    async def once(self, user: str, submission: str, work: Callable[[], Awaitable[object]]) -> None:
-        """Run ``work`` for this one-time form id unless it ran (or is running) already; a failed run
-        is released so that the corrected form can be sent again. Without a valid id it just runs."""
-        if not valid_submission_id(submission):
-            await work()
-            return
-        state, _ = self.claim(user, submission)
-        if state == "pending":
-            await self.wait(user, submission)
-            return
-        if state == "done":
-            return
-        try:
-            await work()
-        except BaseException:
-            self.release(user, submission)
-            raise
-        self.finish(user, submission, "done")
-
-
 submissions = SubmissionGuard()
-
-
-def valid_submission_id(value: str) -> bool:
-    try:
-        return str(uuid.UUID(value)) == value.lower() and len(value) == 36
-    except ValueError:
-        return False
 
 
 # ---------------------------------------------------------------- the form, from the case type
@@ -400,12 +312,12 @@ async def create(request: Request, user: StaffUser) -> Response:
         errors["form"] = t.gettext("This form has expired. Check the values and submit it again.")
         return _form_page(request, user, defn, values=values, errors=errors, submission_id=str(uuid.uuid4()), status=422)
 
-    user_key = str(user.who.user_id)
-    state, reference = submissions.claim(user_key, submission_id)
+    user_key = user.who.user_id
+    state, reference = await submissions.claim(db, user_key, submission_id)
     if state == "pending":  # the same form is being handled by another request: wait for its case
-        reference = await submissions.wait(user_key, submission_id)
+        reference = await submissions.wait(db, user_key, submission_id)
         if reference is None:
-            state, reference = submissions.claim(user_key, submission_id)
+            state, reference = await submissions.claim(db, user_key, submission_id)
     if reference is not None:
         return redirect(f"/cases/new/done/{reference}", request)
     if state != "new":
@@ -415,12 +327,12 @@ async def create(request: Request, user: StaffUser) -> Response:
     try:
         reference, errors, status = await _create(request, user, defn, custom, values, errors)
     except BaseException:
-        submissions.release(user_key, submission_id)
+        await submissions.release(db, user_key, submission_id)
         raise
     if reference is None:
-        submissions.release(user_key, submission_id)
+        await submissions.release(db, user_key, submission_id)
         return _form_page(request, user, defn, values=values, errors=errors, submission_id=submission_id, status=status)
-    submissions.finish(user_key, submission_id, reference)
+    await submissions.finish(db, user_key, submission_id, reference)
     return redirect(f"/cases/new/done/{reference}", request)
 
 

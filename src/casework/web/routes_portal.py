@@ -28,7 +28,7 @@ from casework.services import documents, notes, plans, portal
 from casework.services.schemas import NoteCreate, NoteVisibility, TaskStatus, TaskUpdate, TaskView
 from casework.web.i18n import Translator
 from casework.web.pages import AnyUser, WebUser, checked_form, db_of, redirect, render
-from casework.web.routes_intake import SubmissionGuard
+from casework.web.submissions import SubmissionGuard
 
 router = APIRouter(include_in_schema=False)
 
@@ -239,7 +239,7 @@ async def send_message(request: Request, user: AnyUser, reference: str) -> Respo
         return _case_page(request, user, reference, errors={"body": message}, values=values, status=422)
     try:
         await sent_forms.once(
-            str(user.who.user_id), once, lambda: run_in_threadpool(notes.add_note, db_of(request), user.who, reference, command)
+            db_of(request), user.who.user_id, once, lambda: run_in_threadpool(notes.add_note, db_of(request), user.who, reference, command)
         )
     except DomainError as exc:
         if exc.status in (401, 403, 404):
@@ -274,7 +274,8 @@ async def send_document(request: Request, user: AnyUser, reference: str) -> Resp
         return _case_page(request, user, reference, errors={"file": t.gettext("Choose a file to send.")}, values=values, status=422)
     try:
         await sent_forms.once(
-            str(user.who.user_id),
+            db_of(request),
+            user.who.user_id,
             once,
             lambda: run_in_threadpool(
                 lambda: documents.upload_document(

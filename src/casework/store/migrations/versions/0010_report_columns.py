@@ -1,0 +1,90 @@
+"""report columns
+
+Revision ID: 0010
+Revises: 0009
+Create Date: 2026-12-07
+
+The reports page computed, for every stay and SLA clock of a period, values that never change
+once written: how long a stay lasted (two timestamps parsed per row on SQLite), whether a clock
+was met and when it counts, and the case type of the clock's case (a join per clock). Over
+100 000 cases those two aggregates took most of the page's time. They are now stored when the
+row is written (``phase_history.stay_seconds``; ``sla_clocks.case_type``, ``met`` and
+``settled_at``), filled in here for existing rows, and read from covering indexes: by period over
+every case, by case (replacing the plain case_id indexes) for the cases a case worker may see. The
+open cases by phase and priority index now starts with the status and ends with the team and
+assignee, so a case worker's count is read from it too.
+"""
+
+from alembic import op
+import sqlalchemy as sa
+
+
+revision = '0010'
+down_revision = '0009'
+branch_labels = None
+depends_on = None
+
+_MET = 'breached_at IS NULL AND stopped_at IS NOT NULL AND stopped_at <= due_at'
+
+
+def upgrade() -> None:
+    postgres = op.get_bind().dialect.name == 'postgresql'
+    with op.batch_alter_table('phase_history', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('stay_seconds', sa.Integer(), nullable=True))
+    if postgres:
+        op.execute('UPDATE phase_history SET stay_seconds = floor(extract(epoch FROM left_at - at)) WHERE left_at IS NOT NULL')
+    else:
+        # Exactly as the application rounds (down to the second): whole seconds apart, less one when the
+        # end's microseconds (stored as text, always six digits) are below the start's.
+        op.execute(
+            "UPDATE phase_history SET stay_seconds = "
+            "(strftime('%s', left_at) - strftime('%s', at)) - (substr(left_at, 21, 6) < substr(at, 21, 6)) "
+            "WHERE left_at IS NOT NULL"
+        )
+    with op.batch_alter_table('phase_history', schema=None) as batch_op:
+        batch_op.drop_index('ix_phase_history_left_at')
+        batch_op.create_index('ix_phase_history_stays', ['left_at', 'to_phase', 'stay_seconds', 'case_id'], unique=False)
+        batch_op.drop_index('ix_phase_history_case_id')
+        batch_op.create_index('ix_phase_history_case_stays', ['case_id', 'left_at', 'to_phase', 'stay_seconds'], unique=False)
+
+    with op.batch_alter_table('sla_clocks', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('case_type', sa.String(length=64), nullable=True))
+        batch_op.add_column(sa.Column('met', sa.Boolean(), nullable=True))
+        batch_op.add_column(sa.Column('settled_at', sa.DateTime(timezone=True), nullable=True))
+    yes, no = ('true', 'false') if postgres else ('1', '0')
+    op.execute(
+        'UPDATE sla_clocks SET '
+        'case_type = (SELECT cases.case_type FROM cases WHERE cases.id = sla_clocks.case_id), '
+        f'met = CASE WHEN {_MET} THEN {yes} ELSE {no} END, '
+        f'settled_at = CASE WHEN {_MET} THEN stopped_at ELSE due_at END'
+    )
+    with op.batch_alter_table('sla_clocks', schema=None) as batch_op:
+        batch_op.alter_column('case_type', existing_type=sa.String(length=64), nullable=False)
+        batch_op.alter_column('met', existing_type=sa.Boolean(), nullable=False)
+        batch_op.alter_column('settled_at', existing_type=sa.DateTime(timezone=True), nullable=False)
+        batch_op.create_index('ix_sla_clocks_settled', ['settled_at', 'case_type', 'met', 'case_id'], unique=False)
+        batch_op.drop_index('ix_sla_clocks_case_id')
+        batch_op.create_index('ix_sla_clocks_case', ['case_id', 'settled_at', 'case_type', 'met'], unique=False)
+
+    with op.batch_alter_table('cases', schema=None) as batch_op:
+        batch_op.drop_index('ix_cases_open_kpi')
+        batch_op.create_index('ix_cases_open_kpi', ['status', 'phase', 'priority', 'team', 'assignee_id'], unique=False)
+
+
+def downgrade() -> None:
+    with op.batch_alter_table('cases', schema=None) as batch_op:
+        batch_op.drop_index('ix_cases_open_kpi')
+        batch_op.create_index('ix_cases_open_kpi', ['phase', 'priority', 'status'], unique=False)
+    with op.batch_alter_table('sla_clocks', schema=None) as batch_op:
+        batch_op.drop_index('ix_sla_clocks_case')
+        batch_op.create_index('ix_sla_clocks_case_id', ['case_id'], unique=False)
+        batch_op.drop_index('ix_sla_clocks_settled')
+        batch_op.drop_column('settled_at')
+        batch_op.drop_column('met')
+        batch_op.drop_column('case_type')
+    with op.batch_alter_table('phase_history', schema=None) as batch_op:
+        batch_op.drop_index('ix_phase_history_case_stays')
+        batch_op.create_index('ix_phase_history_case_id', ['case_id'], unique=False)
+        batch_op.drop_index('ix_phase_history_stays')
+        batch_op.create_index('ix_phase_history_left_at', ['left_at', 'to_phase', 'at', 'case_id'], unique=False)
+        batch_op.drop_column('stay_seconds')
