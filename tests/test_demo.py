@@ -12,7 +12,7 @@ import pytest
 from casework import demo, demo_data
 from casework.domain.access import Principal
 from casework.domain.lifecycle import Phase, Priority, Status
-from casework.services import answers, auth, cases, decisions, history, plans
+from casework.services import answers, auth, cases, decisions, history, plans, users
 from casework.services.casetypes import definition_for
 from casework.services.decisions import SCREENING_OUTCOMES
 from casework.services.schemas import CaseCreate, CaseFilter, CaseView
@@ -98,14 +98,30 @@ def test_demo_emptied_savings_account_is_p1_by_the_risk_table(db: Database, acto
     assert case.priority is Priority.P1
 
 
-def test_demo_onboarding_waits_in_assessment_for_its_documents(db: Database, actor: Principal) -> None:
-    """Onboarding version 2 needs validated documents to leave assessment; the demo uploads none, so its
-    onboarding cases wait there (or were screened out) and the demo still loads."""
-    from casework.services import casetypes
+def test_demo_onboarding_applicants_send_their_documents(db: Database, actor: Principal) -> None:
+    """Onboarding needs its documents to leave assessment: the demo's applicants send them, the automated
+    checks run, and the handler validates what needs a person (or rejects an expired passport)."""
+    from casework.services import casetypes, documents
+    from casework.services.documents import ChecklistState, DocumentStatus
 
     assert "      - documents_received: true\n" in casetypes.shipped_sources()["onboarding.yaml"]
-    demo.load_demo(db, actor, cases=30, seed=11, now=NOW)
+    report = demo.load_demo(db, actor, cases=60, seed=11, now=NOW)
     onboarding = [c for c in _all_cases(db, actor) if c.case_type == "onboarding"]
-    assert onboarding
-    for case in onboarding:
-        assert case.phase is Phase.ASSESSMENT or case.outcome in SCREENING_OUTCOMES.values(), (case.reference, case.phase)
+    assert report.documents > 0 and onboarding
+    moved_on = [c for c in onboarding if c.phase in PAST_ASSESSMENT or _worked_through(c)]
+    assert moved_on, Counter(c.phase for c in onboarding)
+    checked = 0
+    for case in moved_on:
+        required = [i for i in documents.checklist(db, actor, case.id) if i.required]
+        assert required and all(i.state is not ChecklistState.MISSING for i in required), (case.reference, required)
+        for doc in documents.list_documents(db, actor, case.id):
+            if doc.kind == "identity_document":
+                assert any(c.get("check") == "mrz_check_digits" for c in doc.checks)  # the automated checks ran
+                checked += 1
+    assert checked
+    system = users.system_principal(db).user_id
+    passports = [d for c in onboarding for d in documents.list_documents(db, actor, c.id) if d.kind == "identity_document"]
+    assert any(d.status is DocumentStatus.VALIDATED and d.reviewed_by == system for d in passports)  # validated by its checks
+    for doc in passports:
+        if doc.status is DocumentStatus.REJECTED:
+            assert doc.status_reason == "The passport has expired."

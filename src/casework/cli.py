@@ -405,7 +405,7 @@ def demo_load(
         task = progress.add_task("Loading demo cases", total=count)
         report = load_demo(state.db, who, cases=count, seed=seed, progress=lambda n: progress.advance(task, n))
     typer.echo(
-        f"loaded {report.cases} demo cases, {report.accounts} accounts and {report.parties} parties "
+        f"loaded {report.cases} demo cases, {report.accounts} accounts, {report.parties} parties and {report.documents} documents "
         f"({report.service_calls} service calls) in {report.seconds:.1f} s"
     )
     table = Table("phase", "cases", title="Demo cases by phase", title_justify="left")

@@ -15,7 +15,9 @@ the risk tables (recommendations accepted where the type asks for a person); pla
 the type's templates and every task finished before implementation ends; closings with one of
 the type's outcomes. Some cases arrive through the online channels and are routed by the
 routing table. A case stops early, and waits in its phase, when the only criteria it misses are
-ones the demo does not meet (validated documents: the demo uploads none, so onboarding cases wait in assessment).
+documents: onboarding applicants send theirs (a passport, a utility bill, a company extract...), the
+automated checks run, and the handler validates what needs a person; an expired passport is rejected
+and a new one requested, so that case waits in assessment, and a few documents wait for review.
 What the cases say (scenarios, names, texts) lives in :mod:`casework.demo_data`.
 
 The demo creates accounts people can sign in with, all with the password ``DEMO_PASSWORD``:
@@ -64,11 +66,14 @@ from casework.demo_data import (
     TYPE_WEIGHTS,
     CaseSpec,
 )
+from casework.demo_documents import specimen
 from casework.domain.access import Principal, Role
 from casework.domain.errors import CriteriaNotMet, NotFound
 from casework.domain.lifecycle import ORDER, Phase
-from casework.services import accounts, answers, auth, cases, casetypes, decisions, lifecycle, notes, parties, plans, sharing
+from casework.services import accounts, answers, auth, cases, casetypes, decisions, documents, lifecycle, notes, parties, plans, sharing
 from casework.services.database import Database
+from casework.services.document_checks import run_document_checks
+from casework.services.documents import ChecklistState, DocumentStatus, ReviewDecision
 from casework.services.schemas import (
     CaseCreate,
     CasePartyLink,
@@ -169,6 +174,7 @@ class DemoReport:
     accounts: int = 0  # accounts created by this run (existing demo accounts are reused)
     parties: int = 0
     service_calls: int = 0
+    documents: int = 0  # documents sent by onboarding applicants
     seconds: float = 0.0
     by_phase: Counter[str] = field(default_factory=Counter)
     by_type: Counter[str] = field(default_factory=Counter)
@@ -202,6 +208,7 @@ class _Case:
     phase: Phase
     risk: int | None = None
     answered: bool = False
+    documents_sent: bool = False
     goals: list[uuid.UUID] = field(default_factory=list)
     open_tasks: dict[uuid.UUID, Principal] = field(default_factory=dict)  # task -> who finishes it, in plan order
 
@@ -502,8 +509,11 @@ class _Loader:
 
     def finish_phase(self, c: _Case) -> None:
         """Meet the exit criteria of the current phase before moving on, as a handler would."""
-        if c.phase is Phase.ASSESSMENT and not c.answered:
-            self.answer(c)
+        if c.phase is Phase.ASSESSMENT:
+            if not c.answered:
+                self.answer(c)
+            if c.case_type == "onboarding" and not c.documents_sent:
+                self.send_documents(c)
         elif c.phase is Phase.RISK and self.modes[c.case_type].get("risk") == "recommend":
             decision = self.pending(c, DecisionPoint.RISK)
             if decision is not None:
@@ -513,6 +523,31 @@ class _Loader:
         elif c.phase is Phase.IMPLEMENTATION:
             for task in list(c.open_tasks):
                 self.finish_task(c, task)
+
+    def send_documents(self, c: _Case) -> None:
+        """The applicant's documents arrive (PDFs from the portal or by email), the automated checks run
+        (what the background worker does after an upload), and the handler reviews what needs a person:
+        an expired passport is rejected and a new one requested, which keeps the case in assessment."""
+        c.documents_sent = True
+        party = self.call(parties.get_party, self.db, self.who, c.customer)
+        today = self.now.date()
+        for item in self.call(documents.checklist, self.db, c.handler, c.key):
+            if not item.required or item.state is not ChecklistState.MISSING:
+                continue
+            sent = specimen(item.kind, name=party.name, address=party.address, fields=c.spec.custom_data, today=today, rng=self.rng)
+            view = self.call(documents.upload_document, self.db, c.handler, c.key, kind=item.kind, filename=sent.filename,
+                             stream=[sent.data])  # fmt: skip
+            view = self.call(run_document_checks, self.db, None, c.key, view.id, today=today)
+            self.report.documents += 1
+            if view.status not in (DocumentStatus.RECEIVED, DocumentStatus.IN_REVIEW):
+                continue  # validated by its checks
+            if sent.expired:
+                self.call(documents.review_document, self.db, c.handler, c.key, view.id, ReviewDecision.REJECT,
+                          "The passport has expired.")  # fmt: skip
+                self.call(documents.request_document, self.db, c.handler, c.key, item.kind,
+                          "The passport you sent has expired: please send a valid passport or identity card.")  # fmt: skip
+            elif self.rng.random() < 0.9:  # a few wait in the review queue
+                self.call(documents.review_document, self.db, c.handler, c.key, view.id, ReviewDecision.VALIDATE)
 
     def entered(self, c: _Case, view: CaseView, previous: Phase, first_time: bool, outcome: str | None) -> None:
         """What happens on the case once it is in its new phase."""
@@ -661,7 +696,7 @@ class _Loader:
             try:
                 view = self.move(c, to_phase, reason, outcome)
             except CriteriaNotMet as exc:
-                # Only what the demo does not do (upload and validate documents) may hold a case back.
+                # Only documents may hold a case back (an expired passport waits for its replacement).
                 if not all(message.startswith("documents not received") for message in exc.unmet):
                     raise
                 return

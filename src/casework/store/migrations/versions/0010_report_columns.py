@@ -47,24 +47,26 @@ def upgrade() -> None:
         batch_op.drop_index('ix_phase_history_case_id')
         batch_op.create_index('ix_phase_history_case_stays', ['case_id', 'left_at', 'to_phase', 'stay_seconds'], unique=False)
 
-    with op.batch_alter_table('sla_clocks', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('case_type', sa.String(length=64), nullable=True))
-        batch_op.add_column(sa.Column('met', sa.Boolean(), nullable=True))
-        batch_op.add_column(sa.Column('settled_at', sa.DateTime(timezone=True), nullable=True))
+    # NOT NULL from the start, with a placeholder default filled in right away: on SQLite, making a column
+    # NOT NULL afterwards rebuilds the table, and dropping the old sla_clocks would break the foreign keys
+    # of the sla_breaches that point at it (foreign keys are enforced during migrations).
     yes, no = ('true', 'false') if postgres else ('1', '0')
+    op.add_column('sla_clocks', sa.Column('case_type', sa.String(length=64), nullable=False, server_default=''))
+    op.add_column('sla_clocks', sa.Column('met', sa.Boolean(), nullable=False, server_default=sa.text(no)))
+    op.add_column('sla_clocks', sa.Column('settled_at', sa.DateTime(timezone=True), nullable=False,
+                                          server_default=sa.text("'1970-01-01 00:00:00'")))
     op.execute(
         'UPDATE sla_clocks SET '
         'case_type = (SELECT cases.case_type FROM cases WHERE cases.id = sla_clocks.case_id), '
         f'met = CASE WHEN {_MET} THEN {yes} ELSE {no} END, '
         f'settled_at = CASE WHEN {_MET} THEN stopped_at ELSE due_at END'
     )
-    with op.batch_alter_table('sla_clocks', schema=None) as batch_op:
-        batch_op.alter_column('case_type', existing_type=sa.String(length=64), nullable=False)
-        batch_op.alter_column('met', existing_type=sa.Boolean(), nullable=False)
-        batch_op.alter_column('settled_at', existing_type=sa.DateTime(timezone=True), nullable=False)
-        batch_op.create_index('ix_sla_clocks_settled', ['settled_at', 'case_type', 'met', 'case_id'], unique=False)
-        batch_op.drop_index('ix_sla_clocks_case_id')
-        batch_op.create_index('ix_sla_clocks_case', ['case_id', 'settled_at', 'case_type', 'met'], unique=False)
+    if postgres:  # the application always writes them (SQLite cannot drop a default without a rebuild)
+        for column in ('case_type', 'met', 'settled_at'):
+            op.alter_column('sla_clocks', column, server_default=None)
+    op.create_index('ix_sla_clocks_settled', 'sla_clocks', ['settled_at', 'case_type', 'met', 'case_id'], unique=False)
+    op.drop_index('ix_sla_clocks_case_id', table_name='sla_clocks')
+    op.create_index('ix_sla_clocks_case', 'sla_clocks', ['case_id', 'settled_at', 'case_type', 'met'], unique=False)
 
     with op.batch_alter_table('cases', schema=None) as batch_op:
         batch_op.drop_index('ix_cases_open_kpi')
@@ -75,16 +77,14 @@ def downgrade() -> None:
     with op.batch_alter_table('cases', schema=None) as batch_op:
         batch_op.drop_index('ix_cases_open_kpi')
         batch_op.create_index('ix_cases_open_kpi', ['phase', 'priority', 'status'], unique=False)
-    with op.batch_alter_table('sla_clocks', schema=None) as batch_op:
-        batch_op.drop_index('ix_sla_clocks_case')
-        batch_op.create_index('ix_sla_clocks_case_id', ['case_id'], unique=False)
-        batch_op.drop_index('ix_sla_clocks_settled')
-        batch_op.drop_column('settled_at')
-        batch_op.drop_column('met')
-        batch_op.drop_column('case_type')
-    with op.batch_alter_table('phase_history', schema=None) as batch_op:
-        batch_op.drop_index('ix_phase_history_case_stays')
-        batch_op.create_index('ix_phase_history_case_id', ['case_id'], unique=False)
-        batch_op.drop_index('ix_phase_history_stays')
-        batch_op.create_index('ix_phase_history_left_at', ['left_at', 'to_phase', 'at', 'case_id'], unique=False)
-        batch_op.drop_column('stay_seconds')
+    # Plain ALTER TABLE ... DROP COLUMN (SQLite 3.35+), never a rebuild: see upgrade().
+    op.drop_index('ix_sla_clocks_case', table_name='sla_clocks')
+    op.create_index('ix_sla_clocks_case_id', 'sla_clocks', ['case_id'], unique=False)
+    op.drop_index('ix_sla_clocks_settled', table_name='sla_clocks')
+    for column in ('settled_at', 'met', 'case_type'):
+        op.drop_column('sla_clocks', column)
+    op.drop_index('ix_phase_history_case_stays', table_name='phase_history')
+    op.create_index('ix_phase_history_case_id', 'phase_history', ['case_id'], unique=False)
+    op.drop_index('ix_phase_history_stays', table_name='phase_history')
+    op.create_index('ix_phase_history_left_at', 'phase_history', ['left_at', 'to_phase', 'at', 'case_id'], unique=False)
+    op.drop_column('phase_history', 'stay_seconds')
