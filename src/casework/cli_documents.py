@@ -194,7 +194,7 @@ def documents_review_queue(
     t = _table("Id", "Case", "Kind", "Name", "Score", "Uploaded")
     for d in found:
         score = "" if d.authenticity_score is None else str(d.authenticity_score)
-        t.add_row(_t(str(d.id)), _t(str(d.case_id)), _t(d.kind), _t(d.original_name), score, _when(d.uploaded_at))
+        t.add_row(_t(str(d.id)), d.case_reference, _t(d.kind), _t(d.original_name), score, _when(d.uploaded_at))
     state.console.print(t)
 
 

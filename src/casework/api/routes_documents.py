@@ -115,8 +115,8 @@ def run_document_checks(key: CaseKey, document_id: uuid.UUID, db: DB, who: Who) 
     return document_checks.run_document_checks(db, who, key, document_id)
 
 
-@router.get("/documents/review", response_model=list[DocumentView], responses=responses(422))
-def review_queue(db: DB, who: Who, limit: Annotated[int, Query(ge=1, le=500)] = 100) -> list[DocumentView]:
+@router.get("/documents/review", response_model=list[document_checks.ReviewItem], responses=responses(422))
+def review_queue(db: DB, who: Who, limit: Annotated[int, Query(ge=1, le=500)] = 100) -> list[document_checks.ReviewItem]:
     """Documents waiting for a person's review on the cases you see, oldest first."""
     return document_checks.review_queue(db, who, limit=limit)
 

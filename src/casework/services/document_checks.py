@@ -313,7 +313,13 @@ def schedule(db: Database, case_id: uuid.UUID, doc_id: uuid.UUID) -> bool:
 # ---------------------------------------------------------------- the review queue
 
 
-def review_queue(db: Database, who: Principal, *, limit: int = 100) -> list[DocumentView]:
+class ReviewItem(DocumentView):
+    """A document waiting for a person, with the reference of its case (what people know cases by)."""
+
+    case_reference: str
+
+
+def review_queue(db: Database, who: Principal, *, limit: int = 100) -> list[ReviewItem]:
     """Documents waiting for a person on the cases the caller sees, oldest first: those the checks
     sent to review (``in_review``) and those received whose kind is never validated automatically
     (once their checks, if any, have run)."""
@@ -321,7 +327,7 @@ def review_queue(db: Database, who: Principal, *, limit: int = 100) -> list[Docu
     limit = max(1, min(limit, 500))
     with db.read() as s:
         stmt = (
-            select(Document)
+            select(Document, Case.reference)
             .join(Case, Case.id == Document.case_id)
             .where(
                 visible_cases(who, utcnow()),
@@ -333,7 +339,17 @@ def review_queue(db: Database, who: Principal, *, limit: int = 100) -> list[Docu
             .order_by(Document.uploaded_at, Document.id)
             .limit(limit)
         )
-        return [_view(d, who) for d in s.scalars(stmt)]
+        return [ReviewItem(**_view(d, who).model_dump(), case_reference=reference) for d, reference in s.execute(stmt)]
 
 
-__all__ = ["STAGE", "CaseFacts", "checks_for_kind", "requirement", "review_queue", "run_checks", "run_document_checks", "schedule"]
+__all__ = [
+    "STAGE",
+    "CaseFacts",
+    "ReviewItem",
+    "checks_for_kind",
+    "requirement",
+    "review_queue",
+    "run_checks",
+    "run_document_checks",
+    "schedule",
+]

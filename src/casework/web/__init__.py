@@ -33,7 +33,7 @@ def _page_routers() -> list[Any]:
 
     routers = [routes_auth.router]
     # Pages added by later modules register here; an import error must not hide the others.
-    for name in ("routes_dashboard", "routes_case", "routes_case_parts", "routes_intake", "routes_portal", "routes_kpi"):
+    for name in ("routes_dashboard", "routes_case", "routes_case_parts", "routes_intake", "routes_portal", "routes_kpi", "routes_review"):
         try:
             module = __import__(f"casework.web.{name}", fromlist=["router"])
         except ModuleNotFoundError as exc:
