@@ -149,3 +149,21 @@ def opened_under(db: Database, who: Principal, policy: Any, *, hours_ago: float,
         s.execute(delete(SlaClock).where(SlaClock.case_id == view.id))
         sla.on_case_opened(s, s.get(Case, view.id), policy, start)
     return view
+
+
+def waiting_passport(db: Database, who: Principal, *, team: str, filename: str = "passport.pdf") -> CaseView:
+    """An onboarding case whose passport names somebody else: its checks send it to a person's review."""
+    from casework.documents.checks.mrz import make_mrz_td3
+    from casework.documents.text_pdf import text_pdf
+    from casework.services import documents, parties
+    from casework.services.document_checks import run_document_checks
+    from casework.services.schemas import PartyCreate
+
+    party = parties.create_party(db, who, PartyCreate(name="Angela Sample"))
+    person = {"customer_type": "person", "country_of_residence": "FR", "nationality": "FR", "date_of_birth": "1990-02-03"}
+    case = new_case(db, who, case_type="onboarding", team=team, customer_party_id=party.id, custom_data=person)
+    mrz = make_mrz_td3(surname="Other", given_names="Person", document_number="AB1234567", nationality="FRA",
+                       birth_date=dt.date(1990, 2, 3), sex="F", expiry_date=dt.date(2031, 5, 1))  # fmt: skip
+    doc = documents.upload_document(db, who, case.id, kind="identity_document", filename=filename, stream=[text_pdf(*mrz.splitlines())])
+    assert run_document_checks(db, None, case.id, doc.id).status.value == "in_review"
+    return case

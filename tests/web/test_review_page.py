@@ -4,36 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from casework.documents.checks.mrz import make_mrz_td3
-from casework.documents.text_pdf import text_pdf
 from casework.domain.access import Principal, Role
-from casework.services import documents, parties
-from casework.services.document_checks import run_document_checks
+from casework.services import parties
 from casework.services.schemas import PartyCreate
 from casework.store.unit_of_work import Database
-from tests.factories import new_case
+from tests.factories import waiting_passport
 from tests.web.conftest import Browser
 
-PERSON = {"customer_type": "person", "country_of_residence": "FR", "nationality": "FR", "date_of_birth": "1990-02-03"}
 XSS = "<script>alert(1)</script>.pdf"
 
 
-def _waiting_passport(db: Database, admin: Principal, team: str) -> str:
-    """An onboarding case whose passport names somebody else: its checks send it to a person."""
-    import datetime as dt
-
-    party = parties.create_party(db, admin, PartyCreate(name="Angela Sample"))
-    case = new_case(db, admin, case_type="onboarding", team=team, customer_party_id=party.id, custom_data=PERSON)
-    mrz = make_mrz_td3(surname="Other", given_names="Person", document_number="AB1234567", nationality="FRA",
-                       birth_date=dt.date(1990, 2, 3), sex="F", expiry_date=dt.date(2031, 5, 1))  # fmt: skip
-    doc = documents.upload_document(db, admin, case.id, kind="identity_document", filename=XSS, stream=[text_pdf(*mrz.splitlines())])
-    assert run_document_checks(db, None, case.id, doc.id).status.value == "in_review"
-    return case.reference
-
-
 def test_reviewers_see_waiting_documents_by_case_reference(signed_in: Callable[..., Browser], db: Database, admin: Principal) -> None:
-    mine = _waiting_passport(db, admin, "onboarding")
-    theirs = _waiting_passport(db, admin, "fraud")
+    mine = waiting_passport(db, admin, team="onboarding", filename=XSS).reference
+    theirs = waiting_passport(db, admin, team="fraud").reference
     worker = signed_in(Role.CASE_WORKER, teams=["onboarding"])
     page = worker.get("/documents/review")
     assert page.status_code == 200

@@ -70,18 +70,15 @@ def work_queue(
         # The order needs every queued case's nearest deadline; the rows, only the page's cases.
         matched = matched_cases(s, select(Case.id, Case.priority, Case.created_at).where(*conds))
         ranked = by_urgency(matched).limit(limit).subquery("ranked")
-        order = select(ranked.c.id, ranked.c.due_at).order_by(
-            ranked.c.priority, ranked.c.no_deadline, ranked.c.due_at, ranked.c.created_at, ranked.c.id
-        )
-        page = s.execute(order).all()
-        ids = [case_id for case_id, _due in page]
+        order = select(ranked.c.id).order_by(ranked.c.priority, ranked.c.no_deadline, ranked.c.due_at, ranked.c.created_at, ranked.c.id)
+        ids = list(s.scalars(order))
         rows = {c.id: c for c in s.scalars(select(Case).where(Case.id.in_(ids)))}
         nearest: dict[uuid.UUID, SlaClock] = {}
         running = select(SlaClock).where(SlaClock.case_id.in_(ids), SlaClock.stopped_at.is_(None))
         for running_clock in s.scalars(running.order_by(SlaClock.case_id, SlaClock.due_at, SlaClock.id)):
             nearest.setdefault(running_clock.case_id, running_clock)
         items = []
-        for case_id, _due in page:
+        for case_id in ids:
             c, clock = rows[case_id], nearest.get(case_id)
             due = clock.due_at if clock is not None else None
             items.append(

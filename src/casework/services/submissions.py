@@ -40,8 +40,7 @@ def claim(db: Database, user_id: uuid.UUID, submission_id: str, *, ttl: dt.timed
         inserted = s.execute(insert.values(**values).on_conflict_do_nothing().returning(FormSubmission.user_id)).first()
         if inserted is not None:
             return "new", None
-    with db.read() as s:
-        result = s.scalars(select(FormSubmission.result).where(_this(user_id, submission_id))).first()
+    _claimed, result = result_of(db, user_id, submission_id)
     return ("done", result) if result is not None else ("pending", None)
 
 

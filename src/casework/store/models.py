@@ -34,6 +34,11 @@ from casework.store import versioning  # noqa: F401  (one version bump per trans
 from casework.store.types import UTCDateTime, utcnow
 
 
+def _aware(moment: dt.datetime) -> dt.datetime:
+    """``moment`` as UTC when it came without a zone (SQLite keeps none; columns are UTC)."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
 class Base(DeclarativeBase):
     pass
 
@@ -234,8 +239,7 @@ class PhaseChange(Base):
     def end_stay(self, at: dt.datetime) -> None:
         """The case leaves this phase at ``at``."""
         self.left_at = at
-        start = self.at if self.at.tzinfo else self.at.replace(tzinfo=dt.UTC)
-        self.stay_seconds = math.floor((at - start).total_seconds())
+        self.stay_seconds = math.floor((at - _aware(self.at)).total_seconds())
 
 
 class Goal(Base):
@@ -510,10 +514,6 @@ class SlaClock(Base):
         """Work out ``met`` and ``settled_at`` from the deadline, the stop and the breach."""
         self.met = self.breached_at is None and self.stopped_at is not None and _aware(self.stopped_at) <= _aware(self.due_at)
         self.settled_at = self.stopped_at if self.met and self.stopped_at is not None else self.due_at
-
-
-def _aware(moment: dt.datetime) -> dt.datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
 @event.listens_for(SlaClock, "before_insert")

@@ -581,29 +581,26 @@ def _typed_answers(form: Any) -> dict[str, Any]:
 @router.post("/cases/{reference}/parts/answers/{questionnaire}/preview")
 def preview_answers(request: Request, reference: str, questionnaire: str, user: StaffUser, posted: PostedForm) -> Response:
     """The questionnaire redrawn with the answers chosen so far (nothing saved): a question that depends
-    on an earlier answer shows or hides at once. The page swaps only this questionnaire's section."""
+    on an earlier answer shows or hides at once. The page swaps only this questionnaire's section, so
+    only it is drawn: one read, and no access entry written for every answer chosen."""
     form = verified(posted, user, request)
     questionnaire = questionnaire[:64]
     given = _typed_answers(form)
-    db = db_of(request)
-    case = cases.get_case(db, user.who, reference)
-    view = answers.preview_answers(db, user.who, case.id, questionnaire, {k: v for k, v in given.items() if v != []})
-    context = _answers(db, user, case)
-    context["questionnaires"] = [view if qn.questionnaire == view.questionnaire else qn for qn in context["questionnaires"]]
-    kept = {f"answers.{k}": v for k, v in given.items()}
+    view = answers.preview_answers(db_of(request), user.who, reference, questionnaire, {k: v for k, v in given.items() if v != []})
     version = _text(form, "version", 20).strip()
     # The form keeps the version its edit is based on: a save still detects answers saved meanwhile.
     extra = {"base_version": {questionnaire: int(version)}} if version.isdigit() else {}
-    context.update(
-        case=case,
-        part="answers",
-        base=f"/cases/{case.reference}/parts/answers",
-        failed=f"answers-{questionnaire}",  # the typed values are shown, as after a refused save
-        errors={},
-        values=kept,
-        notice=None,
+    context = {
+        "questionnaires": [view],
+        "may_answer": True,  # preview_answers needs the right to answer
+        "part": "answers",
+        "base": f"/cases/{reference}/parts/answers",  # the address the form posted to
+        "failed": f"answers-{questionnaire}",  # the typed values are shown, as after a refused save
+        "errors": {},
+        "values": {f"answers.{k}": v for k, v in given.items()},
+        "notice": None,
         **extra,
-    )
+    }
     return render(request, "case_parts/answers.html", context)
 
 
